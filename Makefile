@@ -1,0 +1,141 @@
+# rhone-controller - a plain GNU Makefile.
+#   make            build the controller and flysim into build/
+#   make demo       the main job: flysim + controller on examples/regionsets
+#   make check      unit tests and end-to-end tests
+#   make SAN=1 ...  the same under AddressSanitizer and UBSan (build/san/)
+#   make V=1 ...    show full command lines
+
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+PREFIX ?= /usr/local
+
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+PKGS := libcurl yaml-0.1 json-c libmicrohttpd
+DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libyaml-dev \
+	libjson-c-dev libev-dev libmicrohttpd-dev libcmocka-dev libpq-dev \
+	python3 python3-pytest python3-requests python3-yaml \
+	python3-jsonschema postgresql curl
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual
+ifneq ($(CI),)
+WARN += -Werror
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
+CFLAGS ?= -O2 -g
+VERSION := 0.1.0
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRHONE_VERSION='"$(VERSION)"' $(CFLAGS) $(WARN) $(SANFLAGS) \
+	-Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n'
+endif
+
+CTRL_SRCS := $(wildcard controller/*.c)
+CTRL_OBJS := $(CTRL_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/controller/main.o,$(CTRL_OBJS))
+SIM_SRCS := $(wildcard tests/flysim/*.c)
+SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+CONTROLLER := $(BUILD)/rhone-controller
+FLYSIM := $(BUILD)/flysim
+
+.PHONY: all deps demo check unit e2e bench clean install
+
+all: $(CONTROLLER) $(FLYSIM)
+
+# Install missing Debian packages (as root), or say how to.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	cmd="apt-get install -y --no-install-recommends $$(echo $$missing)"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing $$(echo $$missing)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && $$cmd >/dev/null || exit 1; \
+	else \
+		echo "deps: missing packages; run as root:"; \
+		echo "  apt-get update && $$cmd"; exit 1; \
+	fi
+
+$(BUILD)/gen/regions.inc: specs/regions.csv controller/regions.awk
+	$(say) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)awk -f controller/regions.awk $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/controller/region.o: $(BUILD)/gen/regions.inc
+
+$(BUILD)/%.o: %.c
+	$(say) CC $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/librhone.a: $(LIB_OBJS)
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CONTROLLER): $(BUILD)/controller/main.o $(BUILD)/librhone.a
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(FLYSIM): $(SIM_OBJS)
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/librhone.a
+	$(say) LINK $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/librhone.a
+	$(say) LINK $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t; done
+
+e2e: all
+	RHONE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/e2e
+
+check: deps
+	$(MAKE) all unit
+	$(MAKE) e2e
+
+demo: deps
+	$(MAKE) all
+	@tests/demo.sh $(BUILD)
+
+bench: all $(BENCH_BINS)
+	@tests/bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(CONTROLLER) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+-include $(CTRL_OBJS:.o=.d) $(SIM_OBJS:.o=.d) \
+	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

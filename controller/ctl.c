@@ -1,0 +1,239 @@
+/* ctl.c - the controller's setup, its loop and its work queue. */
+#include "controller.h"
+
+#include <curl/curl.h>
+#include <ev.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "flyclient.h"
+#include "httpd.h"
+#include "log.h"
+#include "reconcile.h"
+#include "source.h"
+#include "status.h"
+#include "store.h"
+#include "util.h"
+
+#define TOKEN_MAX 8192
+
+struct entry *
+ctl_find(struct ctl *c, const char *name)
+{
+	size_t lo = 0, hi = c->nentries;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = strcmp(c->entries[mid]->name, name);
+		if (cmp == 0)
+			return c->entries[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void
+on_requeue(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct entry *e = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (e->running)
+		e->dirty = 1;
+	else
+		reconcile_start(e);
+}
+
+void
+ctl_enqueue_after(struct entry *e, double delay)
+{
+	struct ctl *c = e->ctl;
+
+	if (c->stopping)
+		return;
+	if (e->running) {
+		if (delay == 0)
+			e->dirty = 1;
+		return;
+	}
+	if (ev_is_active(&e->requeue) &&
+	    ev_timer_remaining(c->loop, &e->requeue) <= delay)
+		return;
+	ev_timer_stop(c->loop, &e->requeue);
+	ev_set_cb(&e->requeue, on_requeue);
+	e->requeue.data = e;
+	ev_timer_set(&e->requeue, delay, 0);
+	ev_timer_start(c->loop, &e->requeue);
+}
+
+void
+ctl_enqueue(struct entry *e)
+{
+	ctl_enqueue_after(e, 0);
+}
+
+static void
+on_load(void *arg, struct yaml_load *ld)
+{
+	store_apply(arg, ld);
+	yaml_load_free(ld);
+	free(ld);
+}
+
+static void
+on_resync(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	source_reload(c->source);
+}
+
+static void
+on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ctl *c = w->data;
+
+	(void)revents;
+	log_info("shutting_down", "signal=%d", w->signum);
+	c->stopping = 1;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ctl *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_info("reload_requested", "signal=SIGHUP source=%s", c->opt.source);
+	source_reload(c->source);
+}
+
+/* The token is read once, kept only inside the Fly client, and never
+ * printed: error messages name the file, not its content. */
+static char *
+read_token(const struct options *o)
+{
+	char buf[TOKEN_MAX];
+	const char *env = getenv("FLY_API_TOKEN");
+	size_t n;
+	FILE *f;
+
+	if (o->fly_api_token_file == NULL)
+		return env && *env ? strdup(env) : NULL;
+	f = fopen(o->fly_api_token_file, "r");
+	if (f == NULL) {
+		log_error("token_file_unreadable", "file=%s",
+			  o->fly_api_token_file);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+			 buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return n ? strdup(buf) : NULL;
+}
+
+static void
+log_versions(void)
+{
+	log_info("starting", "version=%s libev=%d.%d libcurl=%s json-c=%s "
+		 "libyaml=%s libmicrohttpd=%s", RHONE_VERSION,
+		 ev_version_major(), ev_version_minor(),
+		 curl_version_info(CURLVERSION_NOW)->version,
+		 json_c_version(), yaml_get_version_string(),
+		 MHD_get_version());
+}
+
+static void
+ctl_signals(struct ctl *c)
+{
+	ev_signal_init(&c->sigterm, on_stop_signal, SIGTERM);
+	ev_signal_init(&c->sigint, on_stop_signal, SIGINT);
+	ev_signal_init(&c->sighup, on_sighup, SIGHUP);
+	c->sigterm.data = c->sigint.data = c->sighup.data = c;
+	ev_signal_start(c->loop, &c->sigterm);
+	ev_signal_start(c->loop, &c->sigint);
+	ev_signal_start(c->loop, &c->sighup);
+}
+
+static int
+ctl_setup(struct ctl *c)
+{
+	char *token = read_token(&c->opt);
+
+	if (token == NULL) {
+		log_error("no_token", "hint=%s", log_q("set FLY_API_TOKEN or "
+			  "--fly-api-token-file"));
+		return -1;
+	}
+	c->fly = fly_client_new(c->loop, c->opt.fly_api_url, token);
+	memset(token, 0, strlen(token));
+	free(token);
+	if (c->fly == NULL)
+		return -1;
+	c->httpd = httpd_start(c, c->opt.listen);
+	if (c->httpd == NULL)
+		return -1;
+	c->source = source_new(c->loop, c->opt.source, on_load, c);
+	if (c->source == NULL)
+		return -1;
+	ctl_signals(c);
+	ev_timer_init(&c->resync, on_resync, c->opt.resync, c->opt.resync);
+	c->resync.data = c;
+	ev_timer_start(c->loop, &c->resync);
+	return 0;
+}
+
+static void
+ctl_teardown(struct ctl *c)
+{
+	ev_timer_stop(c->loop, &c->resync);
+	ev_signal_stop(c->loop, &c->sigterm);
+	ev_signal_stop(c->loop, &c->sigint);
+	ev_signal_stop(c->loop, &c->sighup);
+	source_free(c->source);
+	httpd_stop(c->httpd);
+	/* Pending requests are dropped without callbacks; rounds that
+	 * were waiting on them are freed with their entries. */
+	fly_client_free(c->fly);
+	store_clear(c);
+	free(c->source_error);
+}
+
+int
+ctl_run(const struct options *opt)
+{
+	struct ctl c;
+	int rc = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.opt = *opt;
+	c.loop = EV_DEFAULT;
+	log_versions();
+	if (c.opt.source == NULL) {
+		log_error("no_source", "hint=%s", log_q("give --source DIR"));
+		return 2;
+	}
+	if (ctl_setup(&c) == 0) {
+		source_reload(c.source);
+		ev_run(c.loop, 0);
+		rc = 0;
+	}
+	ctl_teardown(&c);
+	log_info("stopped", "exit=%d", rc);
+	return rc;
+}

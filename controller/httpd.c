@@ -1,0 +1,216 @@
+/* httpd.c - the status server. libmicrohttpd runs in external-epoll mode:
+ * its epoll fd is one ev_io and its timeout one ev_timer on our loop, so
+ * a request is served between two API callbacks and never blocks them.
+ * Handlers only copy precomputed snapshots. */
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <ev.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "controller.h"
+#include "log.h"
+#include "status.h"
+#include "util.h"
+
+#define HTTPD_MAX_CONNECTIONS 64
+#define HTTPD_CONN_TIMEOUT 10           /* seconds per connection */
+#define HTTPD_CONN_MEMORY (32 * 1024)   /* request headers and buffers */
+
+struct httpd {
+	struct ctl *ctl;
+	struct MHD_Daemon *d;
+	ev_io io;
+	ev_timer timer;
+};
+
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned int code, const char *type,
+      char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), body,
+					    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+reply_error(struct MHD_Connection *conn, unsigned int code, const char *msg)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	sb_puts(&sb, "{\"error\":");
+	sb_json_string(&sb, msg);
+	sb_printf(&sb, ",\"code\":%u}\n", code);
+	return reply(conn, code, "application/json", sb_steal(&sb));
+}
+
+static enum MHD_Result
+route(struct httpd *h, struct MHD_Connection *conn, const char *url)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	if (strcmp(url, "/healthz") == 0)
+		return reply(conn, 200, "text/plain", strdup("ok\n"));
+	if (strcmp(url, "/status") == 0 || strcmp(url, "/status/") == 0) {
+		status_render_list(h->ctl, &sb);
+		return reply(conn, 200, "application/json", sb_steal(&sb));
+	}
+	if (strncmp(url, "/status/", 8) == 0) {
+		if (status_render_one(h->ctl, url + 8, &sb) == 0)
+			return reply(conn, 200, "application/json",
+				     sb_steal(&sb));
+		sb_free(&sb);
+		return reply_error(conn, 404, "no such RegionSet");
+	}
+	return reply_error(conn, 404, "not found");
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+	   const char *method, const char *version, const char *upload,
+	   size_t *upload_size, void **state)
+{
+	(void)version;
+	(void)upload;
+	if (*state == NULL) {
+		/* First call: headers only; answer on the next one. */
+		*state = conn;
+		return MHD_YES;
+	}
+	if (*upload_size != 0)
+		return reply_error(conn, 413, "request bodies are not "
+				   "accepted");
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply_error(conn, 405, "method not allowed");
+	return route(cls, conn, url);
+}
+
+static void httpd_arm(struct httpd *h);
+
+static void
+httpd_run(struct httpd *h)
+{
+	MHD_run(h->d);
+	httpd_arm(h);
+}
+
+static void
+on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	httpd_run(w->data);
+}
+
+static void
+on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	httpd_run(w->data);
+}
+
+static void
+httpd_arm(struct httpd *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	ev_timer_stop(h->ctl->loop, &h->timer);
+	if (MHD_get_timeout(h->d, &ms) == MHD_YES) {
+		ev_timer_set(&h->timer, ms / 1000.0, 0);
+		ev_timer_start(h->ctl->loop, &h->timer);
+	}
+}
+
+static int
+parse_listen(const char *listen, struct sockaddr_in *sa)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	long port;
+
+	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host) ||
+	    util_parse_long(colon + 1, 0, 65535, &port) < 0)
+		return -1;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((unsigned short)port);
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
+		sa->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (strcmp(host, "localhost") == 0)
+		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return -1;
+	return 0;
+}
+
+struct httpd *
+httpd_start(struct ctl *c, const char *listen)
+{
+	struct sockaddr_in sa;
+	struct httpd *h;
+	const union MHD_DaemonInfo *info;
+
+	if (parse_listen(listen, &sa) < 0) {
+		log_error("listen_invalid", "listen=%s", listen);
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	h->ctl = c;
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
+		NULL, on_request, h,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONN_TIMEOUT,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_CONN_MEMORY,
+		MHD_OPTION_END);
+	info = h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) :
+	       NULL;
+	if (info == NULL) {
+		log_error("listen_failed", "listen=%s", listen);
+		if (h->d != NULL)
+			MHD_stop_daemon(h->d);
+		free(h);
+		return NULL;
+	}
+	ev_io_init(&h->io, on_io, info->epoll_fd, EV_READ);
+	h->io.data = h;
+	ev_io_start(c->loop, &h->io);
+	ev_timer_init(&h->timer, on_timer, 0, 0);
+	h->timer.data = h;
+	httpd_arm(h);
+	log_info("status_server_listening", "listen=%s", listen);
+	return h;
+}
+
+void
+httpd_stop(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	ev_io_stop(h->ctl->loop, &h->io);
+	ev_timer_stop(h->ctl->loop, &h->timer);
+	MHD_stop_daemon(h->d);
+	free(h);
+}

@@ -1,0 +1,199 @@
+/* options.c - one table drives flags, environment, defaults and help. */
+#include "options.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+enum opt_type { OPT_STRING, OPT_DURATION };
+
+struct opt_row {
+	const char *flag;
+	const char *env;
+	enum opt_type type;
+	const char *def;          /* NULL: no default */
+	size_t offset;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct options, f)
+
+static const struct opt_row rows[] = {
+	{ "source", "RHONE_SOURCE", OPT_STRING, NULL, OFF(source),
+	  "folder of RegionSet YAML files (read recursively)" },
+	{ "fly-api-url", "FLY_API_URL", OPT_STRING,
+	  "https://api.machines.dev", OFF(fly_api_url),
+	  "base URL of the Fly Machines API" },
+	{ "fly-api-token-file", "FLY_API_TOKEN_FILE", OPT_STRING, NULL,
+	  OFF(fly_api_token_file),
+	  "file holding the Fly API token (else FLY_API_TOKEN)" },
+	{ "listen", "RHONE_LISTEN", OPT_STRING, "127.0.0.1:9090",
+	  OFF(listen), "HOST:PORT of the status server" },
+	{ "resync", "RHONE_RESYNC", OPT_DURATION, "30s", OFF(resync),
+	  "full resync interval" },
+	{ "poll", "RHONE_POLL", OPT_DURATION, "1s", OFF(poll),
+	  "how often a set that is converging is looked at again" },
+	{ "log-format", "RHONE_LOG_FORMAT", OPT_STRING, "text",
+	  OFF(log_format), "text (key=value) or json" },
+	{ "log-level", "RHONE_LOG_LEVEL", OPT_STRING, "info",
+	  OFF(log_level), "debug, info, warn or error" },
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+static int
+opt_set(struct options *o, const struct opt_row *r, const char *value,
+	FILE *err)
+{
+	char *base = (char *)o;
+
+	if (r->type == OPT_DURATION) {
+		double d;
+		if (util_parse_duration(value, &d) < 0 || d <= 0) {
+			fprintf(err, "--%s: bad duration \"%s\" (e.g. 30s, "
+				"1m)\n", r->flag, value);
+			return -1;
+		}
+		*(double *)(void *)(base + r->offset) = d;
+		return 0;
+	}
+	char **slot = (char **)(void *)(base + r->offset);
+	free(*slot);
+	*slot = strdup(value);
+	return *slot ? 0 : -1;
+}
+
+static const struct opt_row *
+opt_find(const char *flag, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++)
+		if (strlen(rows[i].flag) == len &&
+		    strncmp(rows[i].flag, flag, len) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+static int
+opt_defaults_and_env(struct options *o, FILE *err)
+{
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < NROWS; i++) {
+		const char *env = getenv(rows[i].env);
+		const char *v = env && *env ? env : rows[i].def;
+		if (v != NULL && opt_set(o, &rows[i], v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+opt_check(const struct options *o, FILE *err)
+{
+	if (strcmp(o->log_format, "text") != 0 &&
+	    strcmp(o->log_format, "json") != 0) {
+		fprintf(err, "--log-format must be text or json\n");
+		return -1;
+	}
+	if (strcmp(o->log_level, "debug") != 0 &&
+	    strcmp(o->log_level, "info") != 0 &&
+	    strcmp(o->log_level, "warn") != 0 &&
+	    strcmp(o->log_level, "error") != 0) {
+		fprintf(err, "--log-level must be debug, info, warn or "
+			"error\n");
+		return -1;
+	}
+	if (strchr(o->listen, ':') == NULL) {
+		fprintf(err, "--listen must be HOST:PORT\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, FILE *err)
+{
+	int i;
+
+	if (opt_defaults_and_env(o, err) < 0)
+		return -1;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		const struct opt_row *r;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			options_usage(stdout);
+			return 1;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(err, "unexpected argument \"%s\"\n", a);
+			return -1;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		r = opt_find(a, eq ? (size_t)(eq - a) : strlen(a));
+		if (r == NULL) {
+			fprintf(err, "unknown option --%s (see --help)\n", a);
+			return -1;
+		}
+		if (eq == NULL && i + 1 >= argc) {
+			fprintf(err, "--%s needs a value\n", r->flag);
+			return -1;
+		}
+		if (opt_set(o, r, eq ? eq + 1 : argv[++i], err) < 0)
+			return -1;
+	}
+	return opt_check(o, err);
+}
+
+void
+options_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: rhone-controller run [options]\n"
+		"       rhone-controller validate PATH...\n"
+		"       rhone-controller version\n\noptions (flag, "
+		"environment, default):\n");
+	for (i = 0; i < NROWS; i++)
+		fprintf(out, "  --%-20s %s\n  %22s $%s%s%s\n", rows[i].flag,
+			rows[i].help, "", rows[i].env,
+			rows[i].def ? ", default " : "",
+			rows[i].def ? rows[i].def : "");
+	fprintf(out, "\nThe Fly API token comes from $FLY_API_TOKEN or "
+		"--fly-api-token-file, never from a flag.\n");
+}
+
+void
+options_markdown(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "| flag | environment | default | meaning |\n"
+		"|---|---|---|---|\n");
+	for (i = 0; i < NROWS; i++)
+		fprintf(out, "| `--%s` | `%s` | %s%s%s | %s |\n",
+			rows[i].flag, rows[i].env, rows[i].def ? "`" : "",
+			rows[i].def ? rows[i].def : "", rows[i].def ? "`" : "",
+			rows[i].help);
+}
+
+void
+options_free(struct options *o)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++) {
+		if (rows[i].type == OPT_STRING) {
+			char **slot = (char **)(void *)((char *)o +
+							rows[i].offset);
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+}

@@ -1,0 +1,391 @@
+/* status.c - the status model. Every change of what the controller knows
+ * about a set rebuilds that set's JSON once; requests only copy it. */
+#include "status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *const cond_types[COND_COUNT] = {
+	"Ready", "Progressing", "Degraded", "SpecValid",
+};
+
+void
+status_init_entry(struct entry *e)
+{
+	int i;
+
+	for (i = 0; i < COND_COUNT; i++) {
+		e->cond[i].type = cond_types[i];
+		e->cond[i].status = i == COND_SPEC_VALID;
+		e->cond[i].last_transition = util_now();
+	}
+	util_strlcpy(e->cond[COND_PROGRESSING].reason, "Pending",
+		     sizeof(e->cond[0].reason));
+}
+
+const char *
+status_phase(const struct entry *e)
+{
+	if (e->invalid != NULL)
+		return "Invalid";
+	if (e->api_error[0] != '\0')
+		return "Degraded";
+	if (!e->phase_valid)
+		return "Progressing";
+	return plan_phase_name(e->phase);
+}
+
+static void
+cond_set(struct entry *e, int which, int st, const char *reason,
+	 const char *msg)
+{
+	struct condition *c = &e->cond[which];
+
+	if (c->status != st)
+		c->last_transition = util_now();
+	c->status = st;
+	util_strlcpy(c->reason, reason, sizeof(c->reason));
+	util_strlcpy(c->message, msg, sizeof(c->message));
+}
+
+static void
+status_conditions(struct entry *e, const char *reason)
+{
+	const char *ph = status_phase(e);
+
+	cond_set(e, COND_SPEC_VALID, e->invalid == NULL,
+		 e->invalid ? "InvalidSpec" : "Valid",
+		 e->invalid ? e->invalid : "");
+	cond_set(e, COND_READY, strcmp(ph, "Converged") == 0,
+		 strcmp(ph, "Converged") == 0 ? "Converged" : ph, "");
+	cond_set(e, COND_PROGRESSING, strcmp(ph, "Progressing") == 0,
+		 strcmp(ph, "Progressing") == 0 ? reason : "Idle", "");
+	if (e->api_error[0] != '\0')
+		cond_set(e, COND_DEGRADED, 1, "ApiError", e->api_error);
+	else
+		cond_set(e, COND_DEGRADED, strcmp(ph, "Degraded") == 0,
+			 strcmp(ph, "Degraded") == 0 ? reason : "Healthy",
+			 "");
+}
+
+static void
+render_machine(struct strbuf *sb, const struct fly_machine *m,
+	       const char *want_hash)
+{
+	int i;
+
+	sb_puts(sb, "{\"id\":");
+	sb_json_string(sb, m->id);
+	sb_puts(sb, ",\"state\":");
+	sb_json_string(sb, m->state);
+	sb_puts(sb, ",\"image\":");
+	sb_json_string(sb, m->image ? m->image : "");
+	sb_printf(sb, ",\"updated\":%s,\"ready\":%s,\"checks\":[",
+		  want_hash && strcmp(m->config_hash, want_hash) == 0 ?
+		  "true" : "false", fly_machine_ready(m) ? "true" : "false");
+	for (i = 0; i < m->nchecks; i++) {
+		sb_puts(sb, i ? ",{\"name\":" : "{\"name\":");
+		sb_json_string(sb, m->checks[i].name);
+		sb_puts(sb, ",\"status\":");
+		sb_json_string(sb, m->checks[i].status);
+		sb_puts(sb, "}");
+	}
+	sb_puts(sb, "]}");
+}
+
+static const char *
+region_error(const struct entry *e, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < RS_REGIONS_MAX; i++)
+		if (strncmp(e->region_errors[i], code, 4) == 0 &&
+		    e->region_errors[i][3] == ' ')
+			return e->region_errors[i] + 4;
+	return NULL;
+}
+
+static void
+render_region(struct strbuf *sb, const struct entry *e,
+	      const struct plan_region *pr, const struct fly_machine *ms,
+	      size_t n)
+{
+	const char *err = region_error(e, pr->code);
+	size_t i;
+	int first = 1;
+
+	sb_puts(sb, "{\"region\":");
+	sb_json_string(sb, pr->code);
+	sb_printf(sb, ",\"primary\":%s,\"desired\":%d,\"current\":%d,"
+		  "\"ready\":%d,\"updated\":%d,\"outdated\":%d,\"phase\":",
+		  pr->primary ? "true" : "false", pr->desired, pr->current,
+		  pr->ready, pr->updated, pr->outdated);
+	sb_json_string(sb, plan_phase_name(pr->phase));
+	sb_puts(sb, ",\"reason\":");
+	sb_json_string(sb, pr->reason);
+	sb_puts(sb, ",\"message\":");
+	sb_json_string(sb, err ? err : "");
+	sb_puts(sb, ",\"machines\":[");
+	for (i = 0; i < n; i++) {
+		const struct fly_machine *m = &ms[i];
+		if (fly_machine_gone(m) || !fly_machine_managed(m) ||
+		    strcmp(m->regionset, e->name) != 0 ||
+		    strcmp(m->region, pr->code) != 0)
+			continue;
+		if (!first)
+			sb_puts(sb, ",");
+		first = 0;
+		render_machine(sb, m, pr->spec ? pr->spec->config_hash : NULL);
+	}
+	sb_puts(sb, "]}");
+}
+
+static void
+log_phase_change(const struct entry *e, const char *old, const char *now)
+{
+	if (strcmp(old, now) == 0)
+		return;
+	log_info("phase_changed", "regionset=%s app=%s from=%s to=%s",
+		 e->name, e->rs ? e->rs->app : "", old, now);
+}
+
+void
+status_observe(struct entry *e, const struct plan *p,
+	       const struct fly_machine *ms, size_t n)
+{
+	struct strbuf sb;
+	char old[16];
+	size_t i;
+
+	util_strlcpy(old, status_phase(e), sizeof(old));
+	sb_init(&sb);
+	sb_puts(&sb, "[");
+	for (i = 0; i < p->nregions; i++) {
+		if (i)
+			sb_puts(&sb, ",");
+		render_region(&sb, e, &p->regions[i], ms, n);
+	}
+	sb_puts(&sb, "]");
+	free(e->regions_json);
+	e->regions_json = sb_steal(&sb);
+	e->phase = p->phase;
+	e->phase_valid = 1;
+	e->unmanaged = p->unmanaged + p->foreign;
+	for (i = 0; i < p->nregions && p->phase != PLAN_CONVERGED; i++)
+		if (p->regions[i].phase == p->phase)
+			break;
+	status_conditions(e, i < p->nregions ? p->regions[i].reason :
+			  "Converged");
+	log_phase_change(e, old, status_phase(e));
+	status_refresh(e);
+}
+
+static void
+render_guest(struct strbuf *sb, const struct rs_guest *g)
+{
+	sb_puts(sb, "{\"cpuKind\":");
+	sb_json_string(sb, g->cpu_kind);
+	sb_printf(sb, ",\"cpus\":%d,\"memoryMB\":%d}", g->cpus,
+		  g->memory_mb);
+}
+
+static void
+render_service(struct strbuf *sb, const struct rs_service *s)
+{
+	int i, j;
+
+	sb_puts(sb, "{\"protocol\":");
+	sb_json_string(sb, s->protocol);
+	sb_printf(sb, ",\"internalPort\":%d,\"ports\":[", s->internal_port);
+	for (i = 0; i < s->nports; i++) {
+		sb_printf(sb, "%s{\"port\":%d,\"forceHttps\":%s,"
+			  "\"handlers\":[", i ? "," : "", s->ports[i].port,
+			  s->ports[i].force_https ? "true" : "false");
+		for (j = 0; j < s->ports[i].nhandlers; j++) {
+			if (j)
+				sb_puts(sb, ",");
+			sb_json_string(sb, s->ports[i].handlers[j]);
+		}
+		sb_puts(sb, "]}");
+	}
+	sb_puts(sb, "],\"concurrency\":{\"type\":");
+	sb_json_string(sb, s->concurrency_type);
+	sb_printf(sb, ",\"softLimit\":%d,\"hardLimit\":%d}}", s->soft_limit,
+		  s->hard_limit);
+}
+
+static void
+render_checks(struct strbuf *sb, const struct regionset *rs)
+{
+	int i;
+
+	sb_puts(sb, "{");
+	for (i = 0; i < rs->nchecks; i++) {
+		const struct rs_check *ck = &rs->checks[i];
+		if (i)
+			sb_puts(sb, ",");
+		sb_json_string(sb, ck->name);
+		sb_puts(sb, ":{\"type\":");
+		sb_json_string(sb, ck->type);
+		sb_printf(sb, ",\"port\":%d,\"path\":", ck->port);
+		sb_json_string(sb, ck->path);
+		sb_printf(sb, ",\"interval\":\"%ds\",\"timeout\":\"%ds\"}",
+			  ck->interval_s, ck->timeout_s);
+	}
+	sb_puts(sb, "}");
+}
+
+static void
+render_spec(struct strbuf *sb, const struct regionset *rs)
+{
+	int i;
+
+	sb_puts(sb, "{\"app\":");
+	sb_json_string(sb, rs->app);
+	sb_puts(sb, ",\"image\":");
+	sb_json_string(sb, rs->image);
+	sb_puts(sb, ",\"primaryRegion\":");
+	sb_json_string(sb, rs->regions[0].code);
+	sb_printf(sb, ",\"primaryCount\":%d,\"regions\":[",
+		  rs->regions[0].count);
+	for (i = 1; i < rs->nregions; i++) {
+		sb_printf(sb, "%s{\"code\":\"%s\",\"count\":%d}",
+			  i > 1 ? "," : "", rs->regions[i].code,
+			  rs->regions[i].count);
+	}
+	sb_puts(sb, "],\"guest\":");
+	render_guest(sb, &rs->guest);
+	sb_puts(sb, ",\"primaryGuest\":");
+	render_guest(sb, &rs->primary_guest);
+	sb_puts(sb, ",\"services\":[");
+	for (i = 0; i < rs->nservices; i++) {
+		if (i)
+			sb_puts(sb, ",");
+		render_service(sb, &rs->services[i]);
+	}
+	sb_puts(sb, "],\"checks\":");
+	render_checks(sb, rs);
+	sb_puts(sb, ",\"env\":{");
+	for (i = 0; i < rs->nenv; i++) {
+		sb_puts(sb, i ? "," : "");
+		sb_json_string(sb, rs->env[i].key);
+		sb_puts(sb, ":");
+		sb_json_string(sb, rs->env[i].value);
+	}
+	sb_puts(sb, "},\"strategy\":{\"type\":");
+	sb_json_string(sb, rs->strategy);
+	sb_printf(sb, ",\"healthTimeout\":\"%ds\"}}", rs->health_timeout_s);
+}
+
+static void
+render_conditions(struct strbuf *sb, const struct entry *e)
+{
+	char ts[32];
+	int i;
+
+	sb_puts(sb, "[");
+	for (i = 0; i < COND_COUNT; i++) {
+		const struct condition *c = &e->cond[i];
+		util_rfc3339(c->last_transition, ts, sizeof(ts));
+		sb_printf(sb, "%s{\"type\":\"%s\",\"status\":\"%s\","
+			  "\"reason\":", i ? "," : "", c->type,
+			  c->status ? "True" : "False");
+		sb_json_string(sb, c->reason);
+		sb_puts(sb, ",\"message\":");
+		sb_json_string(sb, c->message);
+		sb_printf(sb, ",\"lastTransitionTime\":\"%s\"}", ts);
+	}
+	sb_puts(sb, "]");
+}
+
+void
+status_refresh(struct entry *e)
+{
+	struct strbuf sb;
+
+	if (!e->phase_valid || e->invalid != NULL || e->api_error[0])
+		status_conditions(e, e->phase_valid ? "Observing" : "Pending");
+	sb_init(&sb);
+	sb_puts(&sb, "{\"apiVersion\":\"rhone.dev/v1\",\"kind\":\"RegionSet\","
+		"\"metadata\":{\"name\":");
+	sb_json_string(&sb, e->name);
+	sb_printf(&sb, ",\"generation\":%ld},\"spec\":", e->generation);
+	if (e->rs != NULL)
+		render_spec(&sb, e->rs);
+	else
+		sb_puts(&sb, "null");
+	sb_printf(&sb, ",\"status\":{\"observedGeneration\":%ld,\"phase\":",
+		  e->observed_generation);
+	sb_json_string(&sb, status_phase(e));
+	sb_puts(&sb, ",\"sourceFile\":");
+	sb_json_string(&sb, e->rs && e->rs->origin.file ?
+		       e->rs->origin.file : "");
+	sb_puts(&sb, ",\"lastError\":");
+	sb_json_string(&sb, e->invalid ? e->invalid : e->api_error);
+	sb_printf(&sb, ",\"unmanagedMachines\":%d,\"conditions\":",
+		  e->unmanaged);
+	render_conditions(&sb, e);
+	sb_printf(&sb, ",\"regions\":%s}}",
+		  e->regions_json ? e->regions_json : "[]");
+	if (sb.failed) {
+		sb_free(&sb);
+		return;          /* keep the previous snapshot */
+	}
+	free(e->status_json);
+	e->status_json = sb_steal(&sb);
+}
+
+void
+status_refresh_all(struct ctl *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nentries; i++)
+		status_refresh(c->entries[i]);
+}
+
+void
+status_render_list(const struct ctl *c, struct strbuf *sb)
+{
+	char ts[32] = "";
+	size_t i;
+
+	if (c->loaded)
+		util_rfc3339(c->last_load, ts, sizeof(ts));
+	sb_puts(sb, "{\"apiVersion\":\"rhone.dev/v1\",\"kind\":"
+		"\"RegionSetList\",\"metadata\":{\"source\":");
+	sb_json_string(sb, c->opt.source);
+	sb_puts(sb, ",\"revision\":");
+	sb_json_string(sb, c->revision);
+	sb_puts(sb, ",\"lastLoadTime\":");
+	sb_json_string(sb, ts);
+	sb_puts(sb, ",\"lastLoadError\":");
+	sb_json_string(sb, c->source_error ? c->source_error : "");
+	sb_printf(sb, ",\"sourceFailed\":%s},\"items\":[",
+		  c->source_failed ? "true" : "false");
+	for (i = 0; i < c->nentries; i++) {
+		if (i)
+			sb_puts(sb, ",");
+		sb_puts(sb, c->entries[i]->status_json ?
+			c->entries[i]->status_json : "{}");
+	}
+	sb_puts(sb, "]}\n");
+}
+
+int
+status_render_one(const struct ctl *c, const char *name, struct strbuf *sb)
+{
+	size_t i;
+
+	for (i = 0; i < c->nentries; i++) {
+		if (strcmp(c->entries[i]->name, name) == 0) {
+			sb_puts(sb, c->entries[i]->status_json ?
+				c->entries[i]->status_json : "{}");
+			sb_puts(sb, "\n");
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,64 @@
+/* flyclient.h - asynchronous Fly Machines API client on libcurl multi and
+ * libev, with client-side token buckets at Fly's published rates. */
+#ifndef RHONE_FLYCLIENT_H
+#define RHONE_FLYCLIENT_H
+
+#include <stddef.h>
+
+struct ev_loop;
+struct fly_client;
+
+struct fly_response {
+	long status;             /* HTTP status; 0 when no response came */
+	const char *body;        /* NUL-terminated, never NULL */
+	size_t len;
+	const char *request_id;  /* fly-request-id header or "" */
+	const char *error;       /* transport error text or "" */
+	double elapsed;          /* seconds from send to completion */
+};
+
+/* Called once per request on the loop, after completion or failure. */
+typedef void (*fly_done_fn)(void *arg, const struct fly_response *resp);
+
+/* Request options. `op` names the API action (list, create, get,
+ * update, start, stop, destroy, wait, lease, ...), and with `key` (the
+ * app name for app-scoped actions, the machine id otherwise) selects a
+ * token bucket: get 5/s burst 10, everything else 1/s burst 3. */
+struct fly_request {
+	const char *op;
+	const char *key;
+	const char *method;      /* GET, POST, DELETE, PATCH */
+	const char *path;        /* "/v1/apps/x/machines", query included */
+	const char *body;        /* JSON or NULL */
+	const char *lease_nonce; /* fly-machine-lease-nonce header or NULL */
+	long timeout_ms;         /* whole transfer; 0 = 30 s */
+};
+
+/* Counters for status and tests. */
+struct fly_client_stats {
+	unsigned long requests;
+	unsigned long throttled;     /* waited for a local token */
+	unsigned long status_429;
+	unsigned long errors;        /* transport errors */
+	size_t in_flight;
+	size_t queued;
+};
+
+/* base_url has no trailing slash ("https://api.machines.dev"); token is
+ * copied and sent as "Authorization: Bearer <token>" (FlyV1 for macaroon
+ * tokens); it never appears in logs or errors. NULL on failure. */
+struct fly_client *fly_client_new(struct ev_loop *loop, const char *base_url,
+				  const char *token);
+
+/* Cancel everything pending without calling callbacks, and free. */
+void fly_client_free(struct fly_client *c);
+
+/* Queue a request; it is sent as soon as its token bucket allows. The
+ * callback always runs later on the loop, never from inside this call.
+ * 0 on success, -1 on allocation failure. */
+int fly_client_send(struct fly_client *c, const struct fly_request *req,
+		    fly_done_fn done, void *arg);
+
+void fly_client_stats(const struct fly_client *c, struct fly_client_stats *s);
+
+#endif

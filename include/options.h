@@ -1,0 +1,31 @@
+/* options.h - the option table: flags, environment, defaults, help. */
+#ifndef RHONE_OPTIONS_H
+#define RHONE_OPTIONS_H
+
+#include <stdio.h>
+
+struct options {
+	char *source;            /* folder of RegionSet YAML */
+	char *fly_api_url;
+	char *fly_api_token_file;
+	char *listen;            /* HOST:PORT */
+	double resync;           /* seconds between full resyncs */
+	double poll;             /* seconds between looks at a busy set */
+	char *log_format;        /* text or json */
+	char *log_level;         /* debug, info, warn, error */
+};
+
+/* Fill defaults, then environment variables, then argv (flags win).
+ * argv starts after the subcommand. Prints the problem and returns -1
+ * on a bad flag or value; 1 when --help was printed; 0 otherwise. */
+int options_parse(struct options *o, int argc, char **argv, FILE *err);
+
+/* Print the option table as --help text. */
+void options_usage(FILE *out);
+
+/* Print the option table as a Markdown table (for the README). */
+void options_markdown(FILE *out);
+
+void options_free(struct options *o);
+
+#endif

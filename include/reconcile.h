@@ -1,0 +1,20 @@
+/* reconcile.h - one reconcile of one RegionSet: observe (one list call),
+ * plan (pure), act (rollout steps), report. */
+#ifndef RHONE_RECONCILE_H
+#define RHONE_RECONCILE_H
+
+#include "controller.h"
+
+/* Start a reconcile of e; e must not be running. */
+void reconcile_start(struct entry *e);
+
+/* A rollout step machine ended; error is NULL on success. reason is a
+ * CamelCase word for the status (InsufficientCapacity, ApiError...). */
+void reconcile_action_done(struct entry *e, const char *region,
+			   const char *reason, const char *error);
+
+/* Drop the round of e without finishing it (shutdown only: the Fly
+ * client has already dropped its requests). */
+void reconcile_abandon(struct entry *e);
+
+#endif
