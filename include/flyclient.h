@@ -9,7 +9,8 @@ struct ev_loop;
 struct fly_client;
 
 struct fly_response {
-	long status;             /* HTTP status; 0 when no response came */
+	long status;             /* HTTP status; 0 when no complete
+				    response came (error says why) */
 	const char *body;        /* NUL-terminated, never NULL */
 	size_t len;
 	const char *request_id;  /* fly-request-id header or "" */
@@ -36,7 +37,7 @@ struct fly_request {
 
 /* Counters for status and tests. */
 struct fly_client_stats {
-	unsigned long requests;
+	unsigned long requests;      /* transfers started */
 	unsigned long throttled;     /* waited for a local token */
 	unsigned long status_429;
 	unsigned long errors;        /* transport errors */
@@ -46,16 +47,23 @@ struct fly_client_stats {
 
 /* base_url has no trailing slash ("https://api.machines.dev"); token is
  * copied and sent as "Authorization: Bearer <token>" (FlyV1 for macaroon
- * tokens); it never appears in logs or errors. NULL on failure. */
+ * tokens); it never appears in logs or errors. A scheme already in the
+ * token and surrounding whitespace are dropped; an empty or NULL token
+ * sends no Authorization header. NULL on failure (or a token holding
+ * control bytes). */
 struct fly_client *fly_client_new(struct ev_loop *loop, const char *base_url,
 				  const char *token);
 
-/* Cancel everything pending without calling callbacks, and free. */
+/* Cancel everything pending without calling callbacks, and free. Not
+ * from inside a fly_done_fn. */
 void fly_client_free(struct fly_client *c);
 
 /* Queue a request; it is sent as soon as its token bucket allows. The
  * callback always runs later on the loop, never from inside this call.
- * 0 on success, -1 on allocation failure. */
+ * The request's strings are copied. 0 on success, -1 on allocation
+ * failure or a malformed request (op, method or path missing, path not
+ * starting with '/', spaces or control bytes in a field that goes into
+ * the request line or a header); no callback follows a -1. */
 int fly_client_send(struct fly_client *c, const struct fly_request *req,
 		    fly_done_fn done, void *arg);
 

@@ -1,0 +1,47 @@
+/* ratelimit.h - token buckets, alone or in a table keyed by (op, key). */
+#ifndef RHONE_RATELIMIT_H
+#define RHONE_RATELIMIT_H
+
+#include <stddef.h>
+
+/* A bucket holds up to `burst` tokens and gains `rate` per second. */
+struct rl_bucket {
+	double rate;
+	double burst;
+	double last;             /* time of the last refill, seconds */
+	double tokens;
+};
+
+/* Start a bucket full at time now. */
+void rl_init(struct rl_bucket *b, double rate, double burst, double now);
+
+/* Take one token at time now: 0 when one was taken, otherwise the
+ * seconds until one will be there (nothing is taken then). A clock that
+ * goes backwards refills nothing. */
+double rl_take(struct rl_bucket *b, double now);
+
+/* Whether the bucket would be full at time now; a full bucket carries no
+ * history, so forgetting it changes nothing. */
+int rl_full(const struct rl_bucket *b, double now);
+
+struct rl_table;
+
+/* An empty table; NULL on allocation failure. */
+struct rl_table *rl_table_new(void);
+
+void rl_table_free(struct rl_table *t);
+
+/* rl_take on the bucket of (op, key), creating it full with rate and
+ * burst when the table has none. Buckets that are full again are
+ * forgotten as the table grows, so its size follows recent activity.
+ * 0 with *wait set on success, -1 on allocation failure. */
+int rl_table_take(struct rl_table *t, const char *op, const char *key,
+		  double rate, double burst, double now, double *wait);
+
+/* Buckets the table holds right now. */
+size_t rl_table_size(const struct rl_table *t);
+
+/* Forget every bucket that is full at time now. */
+void rl_table_sweep(struct rl_table *t, double now);
+
+#endif
