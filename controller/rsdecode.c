@@ -1084,7 +1084,7 @@ rsd_health_timeout(struct rswalk *w, const struct ynode *v, void *obj)
 {
 	struct regionset *rs = obj;
 
-	rsw_duration(w, v, 10, RSD_DURATION_MAX, &rs->health_timeout_s);
+	rsw_duration(w, v, 2, RSD_DURATION_MAX, &rs->health_timeout_s);
 }
 
 static void

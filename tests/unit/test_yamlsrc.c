@@ -644,7 +644,7 @@ static const struct err_case err_cases[] = {
 	  "t.yaml:9:20: spec.strategy.type: unsupported strategy \"rolling\"; "
 	  "supported: bluegreen", "web", 1 },
 	{ "health timeout", HEAD "  strategy: {healthTimeout: 2h}\n",
-	  "t.yaml:9:29: spec.strategy.healthTimeout: must be between 10s and "
+	  "t.yaml:9:29: spec.strategy.healthTimeout: must be between 2s and "
 	  "3600s", "web", 1 },
 	{ "labels", "apiVersion: rhone.dev/v1\nkind: RegionSet\n"
 	  "metadata:\n  name: web\n  labels: {team: [a]}\n"
