@@ -71,6 +71,7 @@ class Controller:
         self.log_path = os.path.join(tempfile.mkdtemp(prefix="rhone-log-"),
                                      "controller.log")
         self.proc = None
+        self.killed = False
 
     def write(self, filename, text):
         path = os.path.join(self.dir, filename)

@@ -30,8 +30,10 @@ def ctl_factory(sim):
         return c.start() if start else c
     yield make
     for c in made:
-        c.stop()
+        rc = c.stop()
         assert TOKEN not in c.output(), "token leaked into the log"
+        if not c.killed:
+            assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
 
 
 def alive(sim, app):
@@ -250,6 +252,7 @@ def test_kill9_mid_rollout_converges_without_orphans(sim, ctl_factory):
              what="first green machine")
     c.proc.kill()
     c.proc.wait()
+    c.killed = True
     c2 = ctl_factory(start=False)
     c2.dir = c.dir
     c2.start()
