@@ -30,8 +30,11 @@ ifneq ($(CI),)
 WARN += -Werror
 endif
 
+# Debian's libev ships no .pc file: fall back to plain -lev.
+EV_LIBS = $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(EV_LIBS) -lm
 CFLAGS ?= -O2 -g
 VERSION := 0.1.0
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRHONE_VERSION='"$(VERSION)"' $(CFLAGS) $(WARN) $(SANFLAGS) \
@@ -106,7 +109,7 @@ $(FLYSIM): $(SIM_OBJS)
 $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/librhone.a
 	$(say) LINK $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/librhone.a
 	$(say) LINK $@

@@ -16,6 +16,7 @@ status_init_entry(struct entry *e)
 {
 	int i;
 
+	e->phase_since = util_now();
 	for (i = 0; i < COND_COUNT; i++) {
 		e->cond[i].type = cond_types[i];
 		e->cond[i].status = i == COND_SPEC_VALID;
@@ -142,13 +143,20 @@ render_region(struct strbuf *sb, const struct entry *e,
 	sb_puts(sb, "]}");
 }
 
+/* One line per transition, with how long the old phase lasted and why
+ * the new one holds. */
 static void
-log_phase_change(const struct entry *e, const char *old, const char *now)
+log_phase_change(struct entry *e, const char *old, const char *why)
 {
+	const char *now = status_phase(e);
+	double t = util_now();
+
 	if (strcmp(old, now) == 0)
 		return;
-	log_info("phase_changed", "regionset=%s app=%s from=%s to=%s",
-		 e->name, e->rs ? e->rs->app : "", old, now);
+	log_info("phase_changed", "regionset=%s app=%s from=%s to=%s "
+		 "after=%.1fs reason=%s", e->name, e->rs ? e->rs->app : "",
+		 old, now, e->phase_since ? t - e->phase_since : 0.0, why);
+	e->phase_since = t;
 }
 
 void
@@ -178,7 +186,8 @@ status_observe(struct entry *e, const struct plan *p,
 			break;
 	status_conditions(e, i < p->nregions ? p->regions[i].reason :
 			  "Converged");
-	log_phase_change(e, old, status_phase(e));
+	log_phase_change(e, old, i < p->nregions ? p->regions[i].reason :
+			 "Converged");
 	status_refresh(e);
 }
 
