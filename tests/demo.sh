@@ -23,6 +23,10 @@ for _ in $(seq 50); do
 	curl -fsS "http://$sim_addr/v1/platform/regions" >/dev/null 2>&1 && break
 	sleep 0.1
 done
+if ! kill -0 "$sim_pid" 2>/dev/null; then
+	echo "demo: flysim could not start on $sim_addr (port in use?)" >&2
+	exit 1
+fi
 
 FLY_API_TOKEN=${FLY_API_TOKEN:-demo-token} "$build/rhone-controller" run \
 	--source "$source_dir" --fly-api-url "http://$sim_addr" \
