@@ -190,7 +190,8 @@ round_plan(struct round *rd)
 
 	in.nholds = holds_active(e, in.now, holds);
 	if (plan_compute(&in, &rd->plan) < 0) {
-		util_strlcpy(e->api_error, "planning failed (out of memory or too many regions)",
+		util_strlcpy(e->api_error, "planning failed (out of memory "
+			     "or too many regions)",
 			     sizeof(e->api_error));
 		rd->failed = 1;
 		round_finish(rd);

@@ -15,7 +15,8 @@ struct strbuf {
 	int failed;
 };
 
-/* Copy src into dst of size bytes, always NUL-terminated; returns strlen(src). */
+/* Copy src into dst of size bytes, always NUL-terminated; returns
+ * strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
 
 /* strdup that accepts NULL (returns NULL). */
