@@ -1,7 +1,8 @@
-/* source.c - the YAML folder source. A change anywhere under the folder
- * (or a swap of the folder's symlink) schedules one reload 100 ms later,
- * so an editor's burst of writes becomes one load; every load reads the
- * whole tree and is handed over whole. */
+/* source.c - the YAML folder source. A change anywhere under the folder,
+ * or a swap of any symlink on its path (git-sync publishes each commit
+ * that way), schedules one reload 100 ms later, so a burst of writes
+ * becomes one load. Every load resolves the path once and reads the
+ * whole tree from there, so it is one tree, handed over whole. */
 #include "source.h"
 
 #include <dirent.h>
@@ -12,19 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitrev.h"
 #include "log.h"
 #include "util.h"
 
 #define SOURCE_DEBOUNCE 0.1
+#define SOURCE_TRIES 3          /* reads of a tree that moves under us */
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
 		    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
 		    IN_MOVE_SELF | IN_ATTRIB)
+#define LINK_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+		   IN_ATTRIB | IN_ONLYDIR)
 
 struct source {
 	struct ev_loop *loop;
-	char *dir;
+	char *dir;                   /* as given: links are resolved per load */
 	source_fn fn;
 	void *arg;
 	int ifd;
@@ -55,13 +61,49 @@ watch_tree(struct source *s, const char *path, int depth)
 	closedir(d);
 }
 
+/* The folder holding path's last component. */
+static void
+parent_of(const char *path, char *out, size_t size)
+{
+	char *slash;
+
+	util_strlcpy(out, path, size);
+	slash = strrchr(out, '/');
+	if (slash == out)
+		out[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		util_strlcpy(out, ".", size);
+}
+
+/* A swap replaces a symlink inside its folder, and that folder is where
+ * the event comes: watch the folder of every symlink on the path, and
+ * the folder of the source itself (it may be created or removed). */
+static void
+watch_links(struct source *s)
+{
+	char prefix[PATH_MAX], parent[PATH_MAX];
+	size_t i, n = strlen(s->dir);
+	struct stat st;
+
+	for (i = 1; i <= n && n < sizeof(prefix); i++) {
+		if (i < n && s->dir[i] != '/')
+			continue;
+		memcpy(prefix, s->dir, i);
+		prefix[i] = '\0';
+		if (i < n && (lstat(prefix, &st) < 0 || !S_ISLNK(st.st_mode)))
+			continue;
+		parent_of(prefix, parent, sizeof(parent));
+		inotify_add_watch(s->ifd, parent, LINK_MASK);
+	}
+}
+
 /* Watches are rebuilt from scratch at each load: the tree may have
  * gained folders, and a swapped symlink points somewhere new. */
 static void
 source_rewatch(struct source *s)
 {
-	char parent[PATH_MAX], *slash;
-
 	if (s->ifd >= 0) {
 		ev_io_stop(s->loop, &s->io);
 		close(s->ifd);
@@ -72,33 +114,118 @@ source_rewatch(struct source *s)
 			 log_q(strerror(errno)));
 		return;
 	}
-	watch_tree(s, s->dir, 0);
-	util_strlcpy(parent, s->dir, sizeof(parent));
-	slash = strrchr(parent, '/');
-	if (slash != NULL && slash != parent)
-		*slash = '\0';
-	else
-		util_strlcpy(parent, ".", sizeof(parent));
-	inotify_add_watch(s->ifd, parent, IN_CREATE | IN_MOVED_TO |
-			  IN_DELETE | IN_ATTRIB | IN_DONT_FOLLOW);
+	watch_links(s);
 	ev_io_init(&s->io, on_inotify, s->ifd, EV_READ);
 	s->io.data = s;
 	ev_io_start(s->loop, &s->io);
 }
 
+static void
+source_fail(struct yaml_load *ld, const char *msg)
+{
+	rs_errors_add(&ld->errors, NULL, 0, 0, "", "", "%s", msg);
+	ld->source_failed = 1;
+}
+
+static void
+rename_one(char **path, const char *real, const char *given)
+{
+	size_t n = strlen(real);
+	char *renamed;
+
+	if (*path == NULL || strncmp(*path, real, n) != 0 ||
+	    ((*path)[n] != '/' && (*path)[n] != '\0') ||
+	    asprintf(&renamed, "%s%s", given, *path + n) < 0)
+		return;
+	free(*path);
+	*path = renamed;
+}
+
+/* Files are named as the user named the source, not by the tree they
+ * were read from: a swap must not make every file look like a new one
+ * (a file's error freezes the sets that last came from it). */
+static void
+source_rename(struct yaml_load *ld, const char *real, const char *given)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nfiles; i++)
+		rename_one(&ld->files[i].path, real, given);
+	for (i = 0; i < ld->nsets; i++)
+		rename_one(&ld->sets[i]->origin.file, real, given);
+	for (i = 0; i < ld->errors.n; i++)
+		rename_one(&ld->errors.items[i].file, real, given);
+}
+
+/* The revision is the commit when the tree tells which. A commit is one
+ * unit: with any error in it, it is rejected whole and the last good
+ * commit stays in force, frozen like any failed source. */
+static void
+source_stamp(struct source *s, struct yaml_load *ld, const char *real)
+{
+	char msg[192];
+
+	source_rename(ld, real, s->dir);
+	if (gitrev_find(real, ld->revision, sizeof(ld->revision)) < 0) {
+		ld->revision[0] = '\0';
+		return;
+	}
+	if (ld->errors.n == 0 || ld->source_failed)
+		return;
+	snprintf(msg, sizeof(msg), "commit %s rejected whole (%zu error%s); "
+		 "keeping the last good commit", ld->revision, ld->errors.n,
+		 ld->errors.n == 1 ? "" : "s");
+	source_fail(ld, msg);
+}
+
+/* Resolve once and read everything from the resolved tree, so a swap
+ * half-way cannot mix two commits. 0 when the path still resolves to
+ * that tree afterwards; -1 when it moved (the read may have seen the
+ * old tree being deleted) and must be done again. */
+static int
+source_read(struct source *s, struct yaml_load *ld)
+{
+	char real[PATH_MAX], again[PATH_MAX], msg[PATH_MAX + 64];
+
+	if (realpath(s->dir, real) == NULL) {
+		snprintf(msg, sizeof(msg), "%s does not resolve to a folder: "
+			 "%s", s->dir, strerror(errno));
+		source_fail(ld, msg);
+		return 0;
+	}
+	watch_tree(s, real, 0);
+	yaml_load_dir(real, ld);
+	if (realpath(s->dir, again) == NULL || strcmp(real, again) != 0)
+		return -1;
+	source_stamp(s, ld, real);
+	return 0;
+}
+
 void
 source_reload(struct source *s)
 {
-	struct yaml_load *ld = calloc(1, sizeof(*ld));
+	struct yaml_load *ld = NULL;
+	int tries;
 
 	ev_timer_stop(s->loop, &s->debounce);
 	source_rewatch(s);
+	for (tries = 0; tries < SOURCE_TRIES; tries++) {
+		if (ld != NULL)
+			yaml_load_free(ld);
+		else
+			ld = calloc(1, sizeof(*ld));
+		if (ld == NULL || source_read(s, ld) == 0)
+			break;
+	}
 	if (ld == NULL) {
 		log_error("source_load_failed", "dir=%s error=out_of_memory",
 			  s->dir);
 		return;
 	}
-	yaml_load_dir(s->dir, ld);
+	if (tries == SOURCE_TRIES) {
+		yaml_load_free(ld);
+		source_fail(ld, "the source kept moving while it was read");
+	}
 	s->fn(s->arg, ld);
 }
 

@@ -12,7 +12,10 @@ struct source;
  * yaml_load_free it. */
 typedef void (*source_fn)(void *arg, struct yaml_load *load);
 
-/* Start watching dir (inotify, debounced by 100 ms). NULL on failure. */
+/* Start watching dir (inotify, debounced by 100 ms). dir may be, or go
+ * through, a symlink swapped to publish a new tree, as git-sync does;
+ * each load reads one resolved tree and carries its commit, if any, in
+ * load->revision. NULL on failure. */
 struct source *source_new(struct ev_loop *loop, const char *dir,
 			  source_fn fn, void *arg);
 
