@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "flyclient.h"
+#include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "rollout.h"
 #include "status.h"
 #include "store.h"
@@ -17,6 +19,10 @@
 #define BACKOFF_MAX 300.0
 #define HOLD_FIRST 30.0
 #define HOLD_MAX 600.0
+#define LEASE_HOLD_FIRST 2.0
+#define LEASE_HOLD_MAX 60.0
+#define CAPACITY_HOLD_FIRST 5.0
+#define CAPACITY_HOLD_MAX 300.0
 
 /* What one round keeps alive while its actions run. */
 struct round {
@@ -25,6 +31,7 @@ struct round {
 	size_t n;
 	struct plan plan;
 	int failed;
+	double started;          /* for the duration metric */
 	char path[160];
 };
 
@@ -47,6 +54,8 @@ round_requeue(struct entry *e, const struct round *rd)
 {
 	struct ctl *c = e->ctl;
 
+	if (rd->failed)
+		metrics_retry();
 	if (e->dirty) {
 		e->dirty = 0;
 		ctl_enqueue(e);
@@ -64,10 +73,13 @@ round_finish(struct round *rd)
 {
 	struct entry *e = rd->e;
 
-	if (rd->ms != NULL)
+	if (rd->ms != NULL) {
+		events_from_round(e, &rd->plan);
 		status_observe(e, &rd->plan, rd->ms, rd->n);
-	else
+	} else {
 		status_refresh(e);
+	}
+	metrics_reconcile(rd->failed, util_now() - rd->started);
 	e->failures = rd->failed ? e->failures + 1 : 0;
 	e->running = 0;
 	e->round = NULL;
@@ -96,52 +108,112 @@ set_region_error(struct entry *e, const char *region, const char *reason,
 		 "%.3s %s: %s", region, reason, error);
 }
 
+/* Remember that kind of trouble at key until a growing delay passes;
+ * a slot whose delay ran out long ago starts over. */
+static double
+hold_note(struct entry *e, const struct plan_hold *key, double now,
+	  double first, double max)
+{
+	struct hold *h = NULL;
+	size_t i;
+
+	for (i = 0; i < e->nholds && h == NULL; i++)
+		if (e->holds[i].key.kind == key->kind &&
+		    strcmp(e->holds[i].key.region, key->region) == 0 &&
+		    strcmp(e->holds[i].key.machine, key->machine) == 0)
+			h = &e->holds[i];
+	for (i = 0; i < e->nholds && h == NULL; i++)
+		if (e->holds[i].until + HOLD_MAX < now)
+			h = &e->holds[i];
+	if (h == NULL && e->nholds == RS_REGIONS_MAX)
+		return first;
+	if (h == NULL) {
+		h = &e->holds[e->nholds++];
+		memset(h, 0, sizeof(*h));
+	}
+	if (memcmp(&h->key, key, sizeof(*key)) != 0 ||
+	    h->until + max < now)
+		h->backoff = 0;
+	h->backoff = h->backoff == 0 ? first : fmin(h->backoff * 2, max);
+	h->until = now + h->backoff;
+	h->key = *key;
+	return h->backoff;
+}
+
+/* Lease and capacity trouble is one machine's or one region's: it
+ * holds that back for a while and does not slow the rest of the set. */
+static int
+hold_for_failure(struct entry *e, const char *region, const char *machine,
+		 const char *reason)
+{
+	struct plan_hold key;
+	double backoff;
+
+	memset(&key, 0, sizeof(key));
+	util_strlcpy(key.region, region, sizeof(key.region));
+	if (strcmp(reason, "LeaseHeld") == 0 && machine[0] != '\0') {
+		key.kind = PLAN_HOLD_LEASE;
+		util_strlcpy(key.machine, machine, sizeof(key.machine));
+		backoff = hold_note(e, &key, util_now(), LEASE_HOLD_FIRST,
+				    LEASE_HOLD_MAX);
+	} else if (strcmp(reason, "InsufficientCapacity") == 0) {
+		key.kind = PLAN_HOLD_CAPACITY;
+		backoff = hold_note(e, &key, util_now(), CAPACITY_HOLD_FIRST,
+				    CAPACITY_HOLD_MAX);
+	} else {
+		return 0;
+	}
+	log_info("region_held", "regionset=%s app=%s region=%s machine=%s "
+		 "reason=%s retry_in=%.0fs", e->name, e->rs->app, region,
+		 machine[0] ? machine : "-", reason, backoff);
+	return 1;
+}
+
 void
 reconcile_action_done(struct entry *e, const char *region,
-		      const char *reason, const char *error)
+		      const char *machine, const char *reason,
+		      const char *error)
 {
 	struct round *rd = e->round;
 
 	if (error != NULL) {
 		set_region_error(e, region, reason, error);
-		rd->failed = 1;
+		if (!hold_for_failure(e, region, machine, reason))
+			rd->failed = 1;
 	}
 	if (--e->pending == 0)
 		round_finish(rd);
 }
 
-/* Holds: a region whose new machines had to be rolled back waits before
- * it tries the same config again, longer each time. */
+/* Holds: a region whose new machines had to be rolled back (never
+ * healthy, or past the progress deadline) waits before it tries the
+ * same config again, longer each time. One line per region is enough:
+ * the hold is noted once per rollback, not once per machine. */
 static void
 holds_note_rollbacks(struct entry *e, const struct plan *p, double now)
 {
-	size_t i, h;
+	struct plan_hold key;
+	double backoff;
+	size_t i;
+	int noted = -1;
 
 	for (i = 0; i < p->nactions; i++) {
 		const struct plan_region *pr = &p->regions[p->actions[i].region];
-		if (p->actions[i].reason != PLAN_ROLLBACK)
+		enum plan_reason why = p->actions[i].reason;
+		if ((why != PLAN_ROLLBACK && why != PLAN_DEADLINE) ||
+		    p->actions[i].region == noted)
 			continue;
-		for (h = 0; h < e->nholds; h++)
-			if (strcmp(e->holds[h].key.region, pr->code) == 0)
-				break;
-		if (h == e->nholds && e->nholds == RS_REGIONS_MAX)
-			continue;
-		if (h == e->nholds) {
-			e->nholds++;
-			e->holds[h].backoff = 0;
-		}
-		if (strcmp(e->holds[h].key.config_hash,
-			   pr->spec->config_hash) != 0)
-			e->holds[h].backoff = 0;
-		e->holds[h].backoff = e->holds[h].backoff == 0 ? HOLD_FIRST :
-			fmin(e->holds[h].backoff * 2, HOLD_MAX);
-		e->holds[h].until = now + e->holds[h].backoff;
-		util_strlcpy(e->holds[h].key.region, pr->code, 8);
-		util_strlcpy(e->holds[h].key.config_hash,
-			     pr->spec->config_hash, RS_HASH_LEN + 1);
+		noted = p->actions[i].region;
+		memset(&key, 0, sizeof(key));
+		key.kind = why == PLAN_ROLLBACK ? PLAN_HOLD_ROLLBACK :
+			   PLAN_HOLD_DEADLINE;
+		util_strlcpy(key.region, pr->code, sizeof(key.region));
+		util_strlcpy(key.config_hash, pr->spec->config_hash,
+			     sizeof(key.config_hash));
+		backoff = hold_note(e, &key, now, HOLD_FIRST, HOLD_MAX);
 		log_warn("rollout_failed", "regionset=%s app=%s region=%s "
-			 "retry_in=%.0fs reason=HealthCheckTimeout", e->name,
-			 e->rs->app, pr->code, e->holds[h].backoff);
+			 "retry_in=%.0fs reason=%s", e->name, e->rs->app,
+			 pr->code, backoff, pr->reason);
 	}
 }
 
@@ -157,13 +229,62 @@ holds_active(const struct entry *e, double now, struct plan_hold *out)
 	return n;
 }
 
+/* Regions held back by the waves or the storm brake say by whom. */
+static void
+note_held_back(struct entry *e, const struct plan *p)
+{
+	char msg[160];
+	size_t i;
+
+	for (i = 0; i < p->nregions; i++) {
+		const struct plan_region *pr = &p->regions[i];
+		const struct plan_region *w = pr->spec && pr->waiting_for >= 0 ?
+			&p->regions[pr->waiting_for] : NULL;
+		if (strcmp(pr->reason, "TooManyUnhealthy") == 0)
+			snprintf(msg, sizeof(msg), "%d machines of the set "
+				 "are unhealthy: replacing is stopped",
+				 p->unhealthy);
+		else if (w != NULL && strcmp(pr->reason, "WaveHalted") == 0)
+			snprintf(msg, sizeof(msg), "wave %d failed in region "
+				 "%s: %s", w->wave, w->code, w->reason);
+		else if (w != NULL &&
+			 strcmp(pr->reason, "WaitingForWave") == 0)
+			snprintf(msg, sizeof(msg), "waits for wave %d (region "
+				 "%s: %s)", w->wave, w->code, w->reason);
+		else
+			continue;
+		set_region_error(e, pr->code, pr->reason, msg);
+	}
+}
+
+/* A region error stays on the status while its lease or capacity hold
+ * lasts: the planner is skipping work there, and the status says why. */
+static void
+clear_region_errors(struct entry *e, double now)
+{
+	size_t i, h;
+	int keep;
+
+	for (i = 0; i < RS_REGIONS_MAX; i++) {
+		keep = 0;
+		for (h = 0; h < e->nholds; h++)
+			keep |= e->holds[h].key.kind != PLAN_HOLD_ROLLBACK &&
+				e->holds[h].until > now &&
+				strncmp(e->holds[h].key.region,
+					e->region_errors[i], 3) == 0;
+		if (!keep)
+			e->region_errors[i][0] = '\0';
+	}
+}
+
 static void
 round_act(struct round *rd)
 {
 	struct entry *e = rd->e;
 	size_t i;
 
-	memset(e->region_errors, 0, sizeof(e->region_errors));
+	clear_region_errors(e, util_now());
+	note_held_back(e, &rd->plan);
 	e->pending = 1;          /* the round itself, released below */
 	for (i = 0; i < rd->plan.nactions; i++) {
 		const struct plan_action *a = &rd->plan.actions[i];
@@ -175,7 +296,7 @@ round_act(struct round *rd)
 			rd->failed = 1;
 		}
 	}
-	reconcile_action_done(e, "", NULL, NULL);
+	reconcile_action_done(e, "", "", NULL, NULL);
 }
 
 static void
@@ -198,6 +319,7 @@ round_plan(struct round *rd)
 		return;
 	}
 	e->observed_generation = e->generation;
+	note_held_back(e, &rd->plan);
 	status_observe(e, &rd->plan, rd->ms, rd->n);
 	if (store_frozen(e->ctl, e)) {
 		rd->plan.nactions = 0;
@@ -258,6 +380,7 @@ reconcile_start(struct entry *e)
 		return;
 	}
 	rd->e = e;
+	rd->started = util_now();
 	e->running = 1;
 	e->round = rd;
 	snprintf(rd->path, sizeof(rd->path), "/v1/apps/%s/machines",
@@ -275,6 +398,7 @@ reconcile_abandon(struct entry *e)
 {
 	if (e->round == NULL)
 		return;
+	rollout_abandon(e);
 	round_free(e->round);
 	e->round = NULL;
 	e->running = 0;

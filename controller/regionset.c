@@ -17,6 +17,7 @@
 #define RS_DEF_INTERVAL 10
 #define RS_DEF_TIMEOUT 5
 #define RS_DEF_HEALTH_TIMEOUT 300
+#define RS_DEF_PROGRESS_DEADLINE 600
 
 static void
 rs_guest_set(struct rs_guest *g, const char *kind, int cpus, int mem)
@@ -89,6 +90,11 @@ rs_init_defaults(struct regionset *rs)
 	rs_guest_set(&rs->primary_guest, "shared", 1, 512);
 	util_strlcpy(rs->strategy, "bluegreen", sizeof(rs->strategy));
 	rs->health_timeout_s = RS_DEF_HEALTH_TIMEOUT;
+	rs->max_surge.value = 1;
+	rs->progress_deadline_s = RS_DEF_PROGRESS_DEADLINE;
+	rs->max_unhealthy.value = 100;
+	rs->max_unhealthy.percent = 1;
+	rs->primary_first = 1;
 
 	rs->services = calloc(1, sizeof(*rs->services));
 	rs->checks = calloc(1, sizeof(*rs->checks));
@@ -200,7 +206,24 @@ hash_spec(const struct regionset *rs)
 		h = hash_str(h, rs->env[i].value);
 	}
 	h = hash_str(h, rs->strategy);
+	h = hash_int(h, rs->max_surge.value * 2 + rs->max_surge.percent);
+	h = hash_int(h, rs->max_unavailable.value * 2 +
+		     rs->max_unavailable.percent);
+	h = hash_int(h, rs->min_ready_s);
+	h = hash_int(h, rs->progress_deadline_s);
+	h = hash_int(h, rs->max_parallel_regions * 2 + rs->primary_first);
+	h = hash_int(h, rs->soak_s);
+	h = hash_int(h, rs->max_unhealthy.value * 2 +
+		     rs->max_unhealthy.percent);
 	return hash_int(h, rs->health_timeout_s);
+}
+
+int
+rs_quantity_resolve(const struct rs_quantity *q, int count, int round_up)
+{
+	if (!q->percent)
+		return q->value;
+	return (q->value * count + (round_up ? 99 : 0)) / 100;
 }
 
 int

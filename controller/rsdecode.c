@@ -24,6 +24,7 @@
 #define RSD_PORT_MAX 65535
 #define RSD_LIMIT_MAX 100000       /* concurrency limits */
 #define RSD_DURATION_MAX 3600      /* check durations and health timeout */
+#define RSD_DEADLINE_MAX 86400     /* progress deadline */
 
 /* A guest mapping as written: only the keys given are set (non-zero). */
 struct rsd_guest {
@@ -1071,9 +1072,11 @@ rsd_strategy_type(struct rswalk *w, const struct ynode *v, void *obj)
 
 	if (s == NULL)
 		return;
-	if (strcmp(s, "bluegreen") != 0) {
+	if (strcmp(s, "bluegreen") != 0 && strcmp(s, "rolling") != 0 &&
+	    strcmp(s, "immediate") != 0) {
 		rsw_err(w, v, "unsupported strategy \"%s\"; supported: "
-			"bluegreen", rsw_q(s, q, sizeof(q)));
+			"bluegreen, rolling, immediate",
+			rsw_q(s, q, sizeof(q)));
 		return;
 	}
 	util_strlcpy(rs->strategy, s, sizeof(rs->strategy));
@@ -1087,15 +1090,118 @@ rsd_health_timeout(struct rswalk *w, const struct ynode *v, void *obj)
 	rsw_duration(w, v, 2, RSD_DURATION_MAX, &rs->health_timeout_s);
 }
 
+/* A count (0 to RS_COUNT_MAX) or a percentage ("25%", 0 to 100). */
+static void
+rsd_quantity(struct rswalk *w, const struct ynode *v, struct rs_quantity *q)
+{
+	char digits[8];
+	long n;
+	size_t len;
+
+	if (v->kind == YNODE_SCALAR && v->type == YS_INT) {
+		if (rsw_int(w, v, 0, RS_COUNT_MAX, &q->value) == 0)
+			q->percent = 0;
+		return;
+	}
+	len = v->kind == YNODE_SCALAR ? strlen(v->value) : 0;
+	if (len < 2 || len > sizeof(digits) || v->value[len - 1] != '%' ||
+	    v->value[0] == '+' || v->value[0] == '-') {
+		rsw_err(w, v, "must be a count or a percentage such as "
+			"\"25%%\"");
+		return;
+	}
+	memcpy(digits, v->value, len - 1);
+	digits[len - 1] = '\0';
+	if (util_parse_long(digits, 0, 100, &n) < 0) {
+		rsw_err(w, v, "must be a percentage from 0%% to 100%%");
+		return;
+	}
+	q->value = (int)n;
+	q->percent = 1;
+}
+
+static void
+rsd_max_surge(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	rsd_quantity(w, v, &((struct regionset *)obj)->max_surge);
+}
+
+static void
+rsd_max_unavailable(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	rsd_quantity(w, v, &((struct regionset *)obj)->max_unavailable);
+}
+
+static void
+rsd_min_ready(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	struct regionset *rs = obj;
+
+	rsw_int(w, v, 0, RSD_DURATION_MAX, &rs->min_ready_s);
+}
+
+static void
+rsd_progress_deadline(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	struct regionset *rs = obj;
+
+	rsw_duration(w, v, 2, RSD_DEADLINE_MAX, &rs->progress_deadline_s);
+}
+
+static void
+rsd_max_parallel(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	struct regionset *rs = obj;
+
+	rsw_int(w, v, 0, RS_REGIONS_MAX, &rs->max_parallel_regions);
+}
+
+static void
+rsd_primary_first(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	struct regionset *rs = obj;
+
+	rsw_bool(w, v, &rs->primary_first);
+}
+
+static void
+rsd_soak(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	struct regionset *rs = obj;
+
+	rsw_duration(w, v, 0, RSD_DEADLINE_MAX, &rs->soak_s);
+}
+
+static void
+rsd_max_unhealthy(struct rswalk *w, const struct ynode *v, void *obj)
+{
+	rsd_quantity(w, v, &((struct regionset *)obj)->max_unhealthy);
+}
+
 static void
 rsd_strategy(struct rswalk *w, const struct ynode *v, void *obj)
 {
 	static const struct rswalk_field fields[] = {
 		{ "type", rsd_strategy_type, 0 },
 		{ "healthTimeout", rsd_health_timeout, 0 },
+		{ "maxSurge", rsd_max_surge, 0 },
+		{ "maxUnavailable", rsd_max_unavailable, 0 },
+		{ "minReadySeconds", rsd_min_ready, 0 },
+		{ "progressDeadline", rsd_progress_deadline, 0 },
+		{ "primaryFirst", rsd_primary_first, 0 },
+		{ "maxParallelRegions", rsd_max_parallel, 0 },
+		{ "soakTime", rsd_soak, 0 },
+		{ "maxUnhealthy", rsd_max_unhealthy, 0 },
 	};
+	struct regionset *rs = obj;
 
-	rsw_map(w, v, fields, RSW_NFIELDS(fields), obj);
+	if (rsw_map(w, v, fields, RSW_NFIELDS(fields), obj) < 0)
+		return;
+	/* Neither extra machines nor fewer ready ones: no rollout could
+	 * ever take a step. */
+	if (rs->max_surge.value == 0 && rs->max_unavailable.value == 0)
+		rsw_err(w, v, "maxSurge and maxUnavailable must not both "
+			"be 0");
 }
 
 /*

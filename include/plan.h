@@ -11,7 +11,8 @@
 /* Spec regions plus regions that only hold leftover machines. */
 #define PLAN_REGIONS_MAX (RS_REGIONS_MAX + 8)
 
-enum plan_op { PLAN_CREATE, PLAN_DESTROY };
+/* An update replaces a machine's config in place (rolling, immediate). */
+enum plan_op { PLAN_CREATE, PLAN_DESTROY, PLAN_UPDATE };
 
 enum plan_reason {
 	PLAN_MISSING,          /* fewer current machines than desired */
@@ -20,6 +21,7 @@ enum plan_reason {
 	PLAN_OUTDATED,         /* old machine, its replacements are ready */
 	PLAN_REGION_REMOVED,   /* region no longer in the spec */
 	PLAN_ROLLBACK,         /* new machine never became healthy */
+	PLAN_DEADLINE,         /* new machine of a rollout that stalled */
 };
 
 enum plan_phase { PLAN_CONVERGED, PLAN_PROGRESSING, PLAN_DEGRADED };
@@ -29,7 +31,14 @@ struct plan_action {
 	enum plan_reason reason;
 	int region;            /* index into plan.regions */
 	long machine;          /* index into the machine array; -1 for create */
+	int park;              /* create or update without booting
+				  (skip_launch): the machine is idle */
 };
+
+/* Launch ids of machines created without booting start with this: a
+ * listing shows them as "created", and only the prefix tells them from
+ * a machine that is about to boot. */
+#define PLAN_PARKED_PREFIX "idle-"
 
 struct plan_region {
 	char code[8];
@@ -39,17 +48,34 @@ struct plan_region {
 	int current;           /* alive machines of this set here */
 	int updated;           /* current and carrying the desired hash */
 	int ready;             /* updated, started and passing checks */
-	int idle;              /* updated and stopped or suspended */
-	int outdated;          /* current with another hash */
+	int idle;              /* updated and stopped, suspended or parked */
+	int outdated;          /* current with another hash, or on a host
+				  that is not ok */
 	int failed;            /* updated, not ready past the health timeout */
+	int leased;            /* destroys skipped: someone holds a lease */
+	int wave;              /* 0 for the primary, then 1, 2, ... */
+	int waiting_for;       /* index of the region an outdated one waits
+				  for (an earlier wave), -1 when free */
 	enum plan_phase phase;
 	char reason[32];       /* CamelCase reason for the phase */
 };
 
-/* Regions where a failed rollout is backing off: no creates there. */
+/* Why the caller holds something back for a while. */
+enum plan_hold_kind {
+	PLAN_HOLD_ROLLBACK,    /* new machines of config_hash failed here */
+	PLAN_HOLD_CAPACITY,    /* the region had no capacity for a create */
+	PLAN_HOLD_LEASE,       /* someone else holds a lease on machine */
+	PLAN_HOLD_DEADLINE,    /* a rollout of config_hash stalled here */
+};
+
+/* Something backing off: a rollback or capacity hold blocks creates in
+ * its region (a rollback hold only for its config hash); a lease hold
+ * keeps the planner from destroying its machine. */
 struct plan_hold {
 	char region[8];
 	char config_hash[RS_HASH_LEN + 1];
+	enum plan_hold_kind kind;
+	char machine[FLY_ID_MAX];
 };
 
 struct plan_input {
@@ -67,6 +93,9 @@ struct plan {
 	size_t cap;
 	struct plan_region regions[PLAN_REGIONS_MAX];
 	size_t nregions;
+	int unhealthy;         /* this set's machines: not idle, not ready,
+				  on a bad host or past the health timeout */
+	int braked;            /* unhealthy > maxUnhealthy: no replacing */
 	int unmanaged;         /* machines without rhone's metadata */
 	int foreign;           /* rhone machines of another RegionSet */
 	enum plan_phase phase; /* worst phase over the regions */

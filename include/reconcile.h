@@ -9,9 +9,11 @@
 void reconcile_start(struct entry *e);
 
 /* A rollout step machine ended; error is NULL on success. reason is a
- * CamelCase word for the status (InsufficientCapacity, ApiError...). */
+ * CamelCase word for the status (InsufficientCapacity, LeaseHeld,
+ * ApiError...); machine is the id acted on, "" for a create. */
 void reconcile_action_done(struct entry *e, const char *region,
-			   const char *reason, const char *error);
+			   const char *machine, const char *reason,
+			   const char *error);
 
 /* Drop the round of e without finishing it (shutdown only: the Fly
  * client has already dropped its requests). */

@@ -55,6 +55,12 @@ struct rs_guest {
 	int memory_mb;
 };
 
+/* A count of machines, or a percentage of a region's count. */
+struct rs_quantity {
+	int value;
+	int percent;                           /* 1: value is a percentage */
+};
+
 /* One region of a set; regions[0] of a RegionSet is always the primary. */
 struct rs_region {
 	char code[4];
@@ -83,9 +89,32 @@ struct regionset {
 	struct rs_check *checks;
 	int nenv;
 	struct rs_kv *env;                     /* sorted by key */
-	char strategy[16];                     /* bluegreen (only one so far) */
+	char strategy[16];                     /* bluegreen, rolling or
+						  immediate */
 	int health_timeout_s;                  /* how long a new machine may
 						  take to pass its checks */
+	struct rs_quantity max_surge;          /* machines over the count a
+						  region may have during a
+						  rollout (default 1) */
+	struct rs_quantity max_unavailable;    /* ready machines under the
+						  count it may drop to
+						  (default 0) */
+	int min_ready_s;                       /* a new machine counts as
+						  available once up this
+						  long with checks passing */
+	int progress_deadline_s;               /* a region rolling out with
+						  no new machine for this
+						  long is rolled back */
+	int primary_first;                     /* the primary is a wave of
+						  its own (default 1) */
+	int max_parallel_regions;              /* regions per wave after the
+						  primary; 0: all the rest */
+	int soak_s;                            /* a wave settled this long
+						  before the next starts */
+	struct rs_quantity max_unhealthy;      /* more unhealthy machines
+						  than this (of the set's
+						  count) stop replacing;
+						  default 100% */
 	char spec_hash[RS_HASH_LEN + 1];      /* changes when spec changes */
 	struct rs_origin origin;
 };
@@ -110,7 +139,10 @@ struct rs_errors {
 /* Set every field to its default (DESIGN.md): shared x1, 256 MB, primary
  * 512 MB, one service 8080 -> 80/http + 443/http+tls, concurrency
  * connections 80/100, check "health" http :8080 /health every 10s
- * timeout 5s, strategy bluegreen, health timeout 5 minutes. Services and
+ * timeout 5s, strategy bluegreen, health timeout 5 minutes, max surge
+ * 1, max unavailable 0, min ready 0, progress deadline 10 minutes, all
+ * other regions in one wave after the primary, no soak, max unhealthy
+ * 100%. Services and
  * checks are allocated; 0 on success, -1 on allocation failure. */
 int rs_init_defaults(struct regionset *rs);
 
@@ -131,6 +163,10 @@ struct regionset *rs_clone(const struct regionset *rs);
 
 /* Free a set and everything it owns (NULL is fine). */
 void rs_free(struct regionset *rs);
+
+/* A quantity resolved against a region's count: percentages of surge
+ * round up, of unavailable down (round_up says which). */
+int rs_quantity_resolve(const struct rs_quantity *q, int count, int round_up);
 
 /* Find a region of the set by code; NULL if the set does not have it. */
 const struct rs_region *rs_region_find(const struct regionset *rs,

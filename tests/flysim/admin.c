@@ -137,6 +137,26 @@ plant_lease(struct call *c)
 	call_reply(c, 201, lease_data(m, true));
 }
 
+/* What the API says of the host under a machine; the machine itself
+ * goes on as before (a host the API cannot see may still run it). */
+static void
+set_host(struct call *c)
+{
+	struct machine *m = plant_target(c);
+	const char *st = json_get_str(c->body, "host_status");
+
+	if (m == NULL)
+		return;
+	if (st == NULL || (strcmp(st, "ok") != 0 &&
+	    strcmp(st, "unknown") != 0 && strcmp(st, "unreachable") != 0)) {
+		call_error(c, 400, "host_status must be ok, unknown or "
+		    "unreachable");
+		return;
+	}
+	snprintf(m->host_status, sizeof(m->host_status), "%s", st);
+	reply_ok(c, 200);
+}
+
 static void
 get_timeline(struct call *c)
 {
@@ -158,6 +178,7 @@ static const struct {
 	{ "POST", "/_sim/faults", add_fault },
 	{ "DELETE", "/_sim/faults", clear_faults },
 	{ "POST", "/_sim/leases", plant_lease },
+	{ "POST", "/_sim/host", set_host },
 	{ "GET", "/_sim/timeline", get_timeline },
 	{ "GET", "/_sim/apps", get_apps },
 	{ "POST", "/_sim/apps", api_app_create },

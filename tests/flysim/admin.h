@@ -13,7 +13,9 @@
  *                             unhealthy_image, token, capacity,
  *                             capacity_regions {"fra":0, "iad":null},
  *                             rate_limit, destroy_requires_stop,
- *                             start_started_ok, auto_apps; an unknown
+ *                             start_started_ok, auto_apps,
+ *                             lease_ttl_max (seconds, 0 = no cap: every
+ *                             lease lasts at most that long); an unknown
  *                             key or bad value is a 400, nothing applied
  * GET    /_sim/faults         pending fault rules
  * POST   /_sim/faults         add {"op","status","count","delay_ms",
@@ -24,6 +26,9 @@
  * DELETE /_sim/faults         drop every rule
  * POST   /_sim/leases         {"app","machine","owner","ttl"}: a lease
  *                             held by someone else; answers its nonce
+ * POST   /_sim/host           {"app","machine","host_status"}: what the
+ *                             API reports of the machine's host (ok,
+ *                             unknown, unreachable); nothing else changes
  * GET    /_sim/timeline       [{"t","app","region","ready","alive"}]
  * GET    /_sim/apps           app names
  * POST   /_sim/apps           {"name"}: same as POST /v1/apps

@@ -36,6 +36,7 @@ config_json(const struct sim_config *cfg)
 	json_put_bool(o, "destroy_requires_stop", cfg->destroy_requires_stop);
 	json_put_bool(o, "start_started_ok", cfg->start_started_ok);
 	json_put_bool(o, "auto_apps", cfg->auto_apps);
+	json_put_double(o, "lease_ttl_max", cfg->lease_ttl_max);
 	/* Say whether a token is required, never which. */
 	json_put_str(o, "token", cfg->token ? "(set)" : NULL);
 	return o;
@@ -114,6 +115,13 @@ apply_delay(struct sim_config *cfg, json_object *v, int arg)
 }
 
 static void
+apply_lease_ttl_max(struct sim_config *cfg, json_object *v, int arg)
+{
+	(void)arg;
+	cfg->lease_ttl_max = json_object_get_double(v);
+}
+
+static void
 apply_capacity(struct sim_config *cfg, json_object *v, int arg)
 {
 	(void)arg;
@@ -169,6 +177,7 @@ static const struct cfg_key keys[] = {
 	{ "destroy_requires_stop", check_bool, apply_bool, 1 },
 	{ "start_started_ok", check_bool, apply_bool, 2 },
 	{ "auto_apps", check_bool, apply_bool, 3 },
+	{ "lease_ttl_max", check_delay, apply_lease_ttl_max, 0 },
 };
 
 static const struct cfg_key *

@@ -12,6 +12,15 @@
 #define TTL_DEFAULT 30
 #define TTL_MAX 86400
 
+/* A lease's length, within the configured cap. */
+static double
+lease_ttl(const struct sim *sim, double ttl)
+{
+	double cap = sim->cfg.lease_ttl_max;
+
+	return cap > 0 && ttl > cap ? cap : ttl;
+}
+
 bool
 lease_active(const struct machine *m, double wall)
 {
@@ -35,7 +44,7 @@ lease_grant(struct sim *sim, struct machine *m, const char *owner,
 	ids_nonce(&sim->rng, m->lease.nonce);
 	m->lease.owner = xstrdup(owner);
 	m->lease.description = xstrdup(description ? description : "");
-	m->lease.expires_at = now_wall() + ttl;
+	m->lease.expires_at = now_wall() + lease_ttl(sim, ttl);
 }
 
 json_object *
@@ -150,7 +159,8 @@ api_lease_acquire(struct call *c)
 	if (!lease_active(m, now_wall())) {
 		lease_grant(c->sim, m, c->owner, (double)ttl, desc);
 	} else if (c->nonce != NULL && strcmp(c->nonce, m->lease.nonce) == 0) {
-		m->lease.expires_at = now_wall() + (double)ttl;
+		m->lease.expires_at = now_wall() + lease_ttl(c->sim,
+		    (double)ttl);
 		if (desc != NULL) {
 			free(m->lease.description);
 			m->lease.description = xstrdup(desc);

@@ -33,6 +33,9 @@ struct sim_config {
 	bool destroy_requires_stop;
 	bool start_started_ok;		/* start of a running machine: 200 */
 	char *token;			/* NULL: any non-empty token */
+	double lease_ttl_max;		/* 0: none; else leases last at most
+					   this long (a fast clock for
+					   tests of crash recovery) */
 };
 
 /* Fill in the defaults. */

@@ -168,7 +168,8 @@ put_details(json_object *o, const struct machine *m)
 	json_object_object_add(o, "events", render_events(m, EVENTS_MAX));
 	if (m->nchecks > 0)
 		json_object_object_add(o, "checks", checks_json(m, false));
-	json_put_str(o, "host_status", "ok");
+	json_put_str(o, "host_status", m->host_status[0] ? m->host_status :
+	    "ok");
 }
 
 json_object *
@@ -222,6 +223,8 @@ render_admin_machine(const struct machine *m)
 	json_object_object_add(o, "metadata", metadata_copy(m));
 	json_object_object_add(o, "checks", checks_json(m, true));
 	json_put_bool(o, "cordoned", m->cordoned);
+	json_put_str(o, "host_status", m->host_status[0] ? m->host_status :
+	    "ok");
 	if (lease_active(m, now_wall()))
 		lease = stripped_lease(m);
 	json_object_object_add(o, "lease", lease);

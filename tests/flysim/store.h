@@ -69,6 +69,7 @@ struct machine {
 	double created_at;		/* epoch seconds */
 	double updated_at;
 	bool cordoned;
+	char host_status[16];		/* ok, unknown, unreachable */
 	struct lease lease;
 
 	struct mevent events[EVENTS_MAX];	/* oldest first */

@@ -20,6 +20,7 @@
 #define HC "cccccccccccccccc"
 #define NOW 1700000000.0
 #define TIMEOUT 300
+#define DEADLINE 3000
 
 /* One spec region; the first of a case is the primary. */
 struct rdesc {
@@ -46,6 +47,7 @@ struct xact {
 	enum plan_reason reason;
 	const char *region;
 	const char *machine;    /* NULL for a create */
+	int park;               /* a create without booting */
 };
 
 struct xregion {
@@ -66,6 +68,15 @@ struct pcase {
 	int unmanaged;
 	int foreign;
 	enum plan_phase phase;
+	int tuned;                       /* use the three fields below */
+	struct rs_quantity surge;
+	struct rs_quantity unavailable;
+	int min_ready;
+	int waves;                       /* primary first, and these: */
+	int parallel;
+	int soak;
+	int brake;                       /* maxUnhealthy (a count) */
+	const char *strategy;            /* NULL: bluegreen */
 };
 
 /* Machine shorthands: a started machine of the set passing its check,
@@ -76,13 +87,18 @@ struct pcase {
 	{ id, reg, state, SET, hash, age, NULL, NULL, NULL }
 #define SICK(id, reg, hash, age) \
 	{ id, reg, "started", SET, hash, age, "critical", NULL, NULL }
+#define ON_HOST(id, reg, hash, host) \
+	{ id, reg, "started", SET, hash, 5000, "passing", host, NULL }
 #define BARE(id, reg, state) \
 	{ id, reg, state, NULL, NULL, 0, NULL, NULL, NULL }
 #define END { NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
-#define CREATE(reason, reg) { PLAN_CREATE, PLAN_##reason, reg, NULL }
-#define DESTROY(reason, reg, id) { PLAN_DESTROY, PLAN_##reason, reg, id }
-#define NOACT { PLAN_CREATE, PLAN_MISSING, NULL, NULL }
+#define CREATE(reason, reg) { PLAN_CREATE, PLAN_##reason, reg, NULL, 0 }
+#define PARK(reason, reg) { PLAN_CREATE, PLAN_##reason, reg, NULL, 1 }
+#define DESTROY(reason, reg, id) { PLAN_DESTROY, PLAN_##reason, reg, id, 0 }
+#define NOACT { PLAN_CREATE, PLAN_MISSING, NULL, NULL, 0 }
+#define UPDATE(reg, id) { PLAN_UPDATE, PLAN_OUTDATED, reg, id, 0 }
+#define UPDATE_IDLE(reg, id) { PLAN_UPDATE, PLAN_OUTDATED, reg, id, 1 }
 
 #define CONV PLAN_CONVERGED, "Converged"
 #define SCALING PLAN_PROGRESSING, "Scaling"
@@ -90,13 +106,21 @@ struct pcase {
 #define REMOVED PLAN_PROGRESSING, "RegionRemoved"
 #define TIMEDOUT PLAN_DEGRADED, "HealthCheckTimeout"
 #define BACKOFF PLAN_DEGRADED, "RolloutBackoff"
+#define NOCAP PLAN_DEGRADED, "InsufficientCapacity"
+#define LEASED PLAN_PROGRESSING, "LeaseHeld"
+#define WAITING PLAN_PROGRESSING, "WaitingForWave"
+#define HALTED PLAN_DEGRADED, "WaveHalted"
 #define XEND { NULL, 0, 0, 0, 0, 0, 0, 0, PLAN_CONVERGED, NULL }
 
 #define REGIONS(...) ((const struct rdesc[]){ __VA_ARGS__, { NULL, 0, NULL } })
 #define MACHINES(...) ((const struct mdesc[]){ __VA_ARGS__, END })
 #define ACTIONS(...) ((const struct xact[]){ __VA_ARGS__, NOACT })
 #define EXPECT(...) ((const struct xregion[]){ __VA_ARGS__, XEND })
-#define HOLDS(...) ((const struct plan_hold[]){ __VA_ARGS__, { "", "" } })
+#define HOLDS(...) ((const struct plan_hold[]){ __VA_ARGS__, \
+	{ "", "", PLAN_HOLD_ROLLBACK, "" } })
+#define RBHOLD(reg, hash) { reg, hash, PLAN_HOLD_ROLLBACK, "" }
+#define CAPHOLD(reg) { reg, "", PLAN_HOLD_CAPACITY, "" }
+#define LEASEHOLD(reg, id) { reg, "", PLAN_HOLD_LEASE, id }
 #define NONE_M ((const struct mdesc[]){ END })
 #define NONE_A ((const struct xact[]){ NOACT })
 
@@ -197,6 +221,7 @@ static struct pcase cases[] = {
 		.phase = PLAN_PROGRESSING,
 	},
 	{
+		/* maxSurge 1 (the default): one new machine at a time. */
 		.name = "new image creates replacements, keeps the old",
 		.hash = HB,
 		.regions = REGIONS({ "iad", 2, NULL }, { "fra", 1, NULL }),
@@ -204,20 +229,19 @@ static struct pcase cases[] = {
 				     READY("o2", "iad", HA, 9000),
 				     READY("fo1", "fra", HA, 9000)),
 		.actions = ACTIONS(CREATE(REPLACE, "iad"),
-				   CREATE(REPLACE, "iad"),
 				   CREATE(REPLACE, "fra")),
 		.expect = EXPECT({ "iad", 2, 2, 0, 0, 0, 2, 0, ROLLING },
 				 { "fra", 1, 1, 0, 0, 0, 1, 0, ROLLING }),
 		.phase = PLAN_PROGRESSING,
 	},
 	{
-		.name = "one replacement exists, the other is created",
+		.name = "one replacement ready: one old one goes",
 		.hash = HB,
 		.regions = REGIONS({ "iad", 2, NULL }),
 		.machines = MACHINES(READY("o1", "iad", HA, 9000),
 				     READY("n1", "iad", HB, 60),
 				     READY("o2", "iad", HA, 9000)),
-		.actions = ACTIONS(CREATE(REPLACE, "iad")),
+		.actions = ACTIONS(DESTROY(OUTDATED, "iad", "o1")),
 		.expect = EXPECT({ "iad", 2, 3, 1, 1, 0, 2, 0, ROLLING }),
 		.phase = PLAN_PROGRESSING,
 	},
@@ -235,9 +259,10 @@ static struct pcase cases[] = {
 		.phase = PLAN_PROGRESSING,
 	},
 	{
-		/* A failing check, a machine still starting, an unreachable
-		 * host: none of them is ready, so no old one goes. */
-		.name = "partial readiness keeps the old",
+		/* A failing check, a machine still starting, one just
+		 * created: not ready, so only as many old ones go as the
+		 * ready new ones cover. */
+		.name = "partial readiness retires what it covers",
 		.hash = HB,
 		.regions = REGIONS({ "iad", 2, NULL }, { "fra", 2, NULL },
 				   { "nrt", 1, NULL }),
@@ -250,9 +275,9 @@ static struct pcase cases[] = {
 				     READY("fn1", "fra", HB, 60),
 				     IN("fn2", "fra", "starting", HB, 20),
 				     READY("no1", "nrt", HA, 9000),
-				     { "nn1", "nrt", "started", SET, HB, 60,
-				       "passing", "unreachable", NULL }),
-		.actions = NONE_A,
+				     IN("nn1", "nrt", "created", HB, 5)),
+		.actions = ACTIONS(DESTROY(OUTDATED, "iad", "o1"),
+				   DESTROY(OUTDATED, "fra", "fo1")),
 		.expect = EXPECT({ "iad", 2, 4, 2, 1, 0, 2, 0, ROLLING },
 				 { "fra", 2, 4, 2, 1, 0, 2, 0, ROLLING },
 				 { "nrt", 1, 2, 1, 0, 0, 1, 0, ROLLING }),
@@ -326,7 +351,7 @@ static struct pcase cases[] = {
 				     READY("fo1", "fra", HA, 9000),
 				     READY("no1", "nrt", HA, 9000),
 				     READY("nn1", "nrt", HB, 100)),
-		.holds = HOLDS({ "iad", HB }, { "nrt", HB }),
+		.holds = HOLDS(RBHOLD("iad", HB), RBHOLD("nrt", HB)),
 		.actions = ACTIONS(CREATE(REPLACE, "fra"),
 				   DESTROY(OUTDATED, "nrt", "no1")),
 		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0, BACKOFF },
@@ -339,7 +364,8 @@ static struct pcase cases[] = {
 		.hash = HB,
 		.regions = REGIONS({ "iad", 1, NULL }),
 		.machines = MACHINES(READY("o1", "iad", HA, 9000)),
-		.holds = HOLDS({ "iad", HA }, { "iad", HC }, { "fra", HB }),
+		.holds = HOLDS(RBHOLD("iad", HA), RBHOLD("iad", HC),
+			       RBHOLD("fra", HB)),
 		.actions = ACTIONS(CREATE(REPLACE, "iad")),
 		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0, ROLLING }),
 		.phase = PLAN_PROGRESSING,
@@ -456,6 +482,307 @@ static struct pcase cases[] = {
 		.expect = EXPECT({ "iad", 1, 1, 1, 0, 0, 0, 0, SCALING }),
 		.phase = PLAN_PROGRESSING,
 	},
+	{
+		/* An unreachable host is not waited on: its machine is
+		 * outdated, replaced, and retired once the new one serves;
+		 * "unknown" is not ok either. */
+		.name = "host not ok: replaced, then retired",
+		.hash = HA,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }),
+		.machines = MACHINES(ON_HOST("i1", "iad", HA, "unreachable"),
+				     ON_HOST("f1", "fra", HA, "unknown"),
+				     READY("f2", "fra", HA, 30),
+				     ON_HOST("n1", "nrt", HA, "ok")),
+		.actions = ACTIONS(CREATE(REPLACE, "iad"),
+				   DESTROY(OUTDATED, "fra", "f1")),
+		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0, ROLLING },
+				 { "fra", 1, 2, 1, 1, 0, 1, 0, ROLLING },
+				 { "nrt", 1, 1, 1, 1, 0, 0, 0, CONV }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		/* A create standing in for an idle old machine is parked
+		 * (not booted); the surge allows one at a time. */
+		.name = "idle outdated machines get parked replacements",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 3, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     IN("o2", "iad", "stopped", HA, 9000),
+				     IN("o3", "iad", "suspended", HA, 9000),
+				     IN("fo1", "fra", "stopped", HA, 9000)),
+		.actions = ACTIONS(PARK(REPLACE, "iad"), PARK(REPLACE, "fra")),
+		.expect = EXPECT({ "iad", 3, 3, 0, 0, 0, 3, 0, ROLLING },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		/* Parked stand-ins are never ready, yet they retire the
+		 * old: idle ones when the new are ready or idle, running
+		 * ones when ready + parked cover the count. */
+		.name = "parked replacements retire the old",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 2, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     IN("o2", "iad", "stopped", HA, 9000),
+				     IN("n1", "iad", "parked", HB, 20),
+				     READY("n2", "iad", HB, 20),
+				     IN("fo1", "fra", "suspended", HA, 9000),
+				     IN("fn1", "fra", "parked", HB, 20)),
+		.actions = ACTIONS(DESTROY(OUTDATED, "iad", "o2"),
+				   DESTROY(OUTDATED, "iad", "o1"),
+				   DESTROY(OUTDATED, "fra", "fo1")),
+		.expect = EXPECT({ "iad", 2, 4, 2, 1, 1, 2, 0, ROLLING },
+				 { "fra", 1, 2, 1, 0, 1, 1, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		/* A parked machine is idle: present, never overdue, and
+		 * the region is converged without booting it. */
+		.name = "parked machines count as present",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }),
+		.machines = MACHINES(IN("n1", "iad", "parked", HB, 5000)),
+		.actions = NONE_A,
+		.expect = EXPECT({ "iad", 1, 1, 1, 0, 1, 0, 0, CONV }),
+		.phase = PLAN_CONVERGED,
+	},
+	{
+		/* A capacity hold blocks creates in its region only, for
+		 * any config; the other regions go on. */
+		.name = "capacity hold blocks one region",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 2, NULL }),
+		.machines = MACHINES(READY("fn1", "fra", HB, 100)),
+		.holds = HOLDS(CAPHOLD("fra")),
+		.actions = ACTIONS(CREATE(MISSING, "iad")),
+		.expect = EXPECT({ "iad", 1, 0, 0, 0, 0, 0, 0, SCALING },
+				 { "fra", 2, 1, 1, 1, 0, 0, 0, NOCAP }),
+		.phase = PLAN_DEGRADED,
+	},
+	{
+		/* A leased machine is never destroyed: retiring skips it,
+		 * and scale-down takes the next victim instead. */
+		.name = "leased machines are skipped",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("n1", "iad", HB, 100),
+				     READY("f1", "fra", HB, 5000),
+				     READY("f2", "fra", HB, 100),
+				     READY("s1", "sjc", HB, 100),
+				     READY("nn1", "nrt", HB, 100)),
+		.holds = HOLDS(LEASEHOLD("iad", "o1"), LEASEHOLD("fra", "f2"),
+			       LEASEHOLD("sjc", "s1")),
+		.actions = ACTIONS(DESTROY(SCALE_DOWN, "fra", "f1")),
+		.expect = EXPECT({ "iad", 1, 2, 1, 1, 0, 1, 0, LEASED },
+				 { "fra", 1, 2, 2, 2, 0, 0, 0, LEASED },
+				 { "nrt", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "sjc", 0, 1, 0, 0, 0, 1, 0, LEASED }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		/* No surge, one may be unavailable: an old one goes first,
+		 * and nothing is created until there is room. */
+		.name = "maxUnavailable without surge retires first",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 2, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("o2", "iad", HA, 9000)),
+		.actions = ACTIONS(DESTROY(OUTDATED, "iad", "o1")),
+		.expect = EXPECT({ "iad", 2, 2, 0, 0, 0, 2, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+		.tuned = 1, .surge = { 0, 0 }, .unavailable = { 1, 0 },
+	},
+	{
+		/* 50% of 3: surge rounds up to 2, unavailable down to 1. */
+		.name = "percentages round surge up, unavailable down",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 3, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("o2", "iad", HA, 9000),
+				     READY("o3", "iad", HA, 9000)),
+		.actions = ACTIONS(CREATE(REPLACE, "iad"),
+				   CREATE(REPLACE, "iad"),
+				   DESTROY(OUTDATED, "iad", "o1")),
+		.expect = EXPECT({ "iad", 3, 3, 0, 0, 0, 3, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+		.tuned = 1, .surge = { 50, 1 }, .unavailable = { 50, 1 },
+	},
+	{
+		/* Ready is not yet available: up for minReadySeconds. */
+		.name = "minReadySeconds holds the old back",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("n1", "iad", HB, 10),
+				     READY("fo1", "fra", HA, 9000),
+				     READY("fn1", "fra", HB, 40)),
+		.actions = ACTIONS(DESTROY(OUTDATED, "fra", "fo1")),
+		.expect = EXPECT({ "iad", 1, 2, 1, 1, 0, 1, 0, ROLLING },
+				 { "fra", 1, 2, 1, 1, 0, 1, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+		.tuned = 1, .surge = { 1, 0 }, .min_ready = 30,
+	},
+	{
+		/* No new machine for a whole deadline while an old one is
+		 * still there (its lease is held): every new machine goes,
+		 * the old stay. A region still within it is left alone. */
+		.name = "progress deadline gives the rollout up",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 2, NULL }, { "nrt", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("n1", "iad", HB, DEADLINE + 1),
+				     READY("n2", "iad", HB, DEADLINE + 5),
+				     READY("no1", "nrt", HA, 9000),
+				     IN("nn1", "nrt", "starting", HB, 100)),
+		.holds = HOLDS(LEASEHOLD("iad", "o1")),
+		.actions = ACTIONS(DESTROY(DEADLINE, "iad", "n1"),
+				   DESTROY(DEADLINE, "iad", "n2")),
+		.expect = EXPECT({ "iad", 2, 3, 2, 2, 0, 1, 0,
+				   PLAN_DEGRADED, "ProgressDeadlineExceeded" },
+				 { "nrt", 1, 2, 1, 0, 0, 1, 0, ROLLING }),
+		.phase = PLAN_DEGRADED,
+	},
+	{
+		.name = "deadline hold blocks creates of its config",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000)),
+		.holds = HOLDS({ "iad", HB, PLAN_HOLD_DEADLINE, "" }),
+		.actions = NONE_A,
+		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0,
+				   PLAN_DEGRADED, "ProgressDeadlineExceeded" }),
+		.phase = PLAN_DEGRADED,
+	},
+	{
+		.name = "the primary rolls out first",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("fo1", "fra", HA, 9000)),
+		.actions = ACTIONS(CREATE(REPLACE, "iad")),
+		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0, ROLLING },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, WAITING }),
+		.phase = PLAN_PROGRESSING,
+		.waves = 1,
+	},
+	{
+		/* The primary settled and soaked: the next wave (one region
+		 * at a time) goes; the one after waits. A region that is
+		 * only short is not held by waves. */
+		.name = "waves of maxParallelRegions after the soak",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }, { "syd", 1, NULL }),
+		.machines = MACHINES(READY("n1", "iad", HB, 100),
+				     READY("fo1", "fra", HA, 9000),
+				     READY("no1", "nrt", HA, 9000)),
+		.actions = ACTIONS(CREATE(REPLACE, "fra"),
+				   CREATE(MISSING, "syd")),
+		.expect = EXPECT({ "iad", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, ROLLING },
+				 { "nrt", 1, 1, 0, 0, 0, 1, 0, WAITING },
+				 { "syd", 1, 0, 0, 0, 0, 0, 0, SCALING }),
+		.phase = PLAN_PROGRESSING,
+		.waves = 1, .parallel = 1, .soak = 60,
+	},
+	{
+		.name = "a wave still soaking holds the next",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("n1", "iad", HB, 10),
+				     READY("fo1", "fra", HA, 9000)),
+		.actions = NONE_A,
+		.expect = EXPECT({ "iad", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, WAITING }),
+		.phase = PLAN_PROGRESSING,
+		.waves = 1, .soak = 60,
+	},
+	{
+		.name = "a failed wave halts the later ones",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     SICK("n1", "iad", HB, TIMEOUT + 5),
+				     READY("fo1", "fra", HA, 9000)),
+		.actions = ACTIONS(DESTROY(ROLLBACK, "iad", "n1")),
+		.expect = EXPECT({ "iad", 1, 2, 1, 0, 0, 1, 1, TIMEDOUT },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, HALTED }),
+		.phase = PLAN_DEGRADED,
+		.waves = 1,
+	},
+	{
+		/* Two unhealthy machines, a brake at one: nothing is
+		 * replaced anywhere; a short region still fills up. */
+		.name = "storm brake stops replacing",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 3, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }),
+		.machines = MACHINES(SICK("o1", "iad", HA, 9000),
+				     SICK("o2", "iad", HA, 9000),
+				     READY("o3", "iad", HA, 9000),
+				     READY("fo1", "fra", HA, 9000)),
+		.actions = ACTIONS(CREATE(MISSING, "nrt")),
+		.expect = EXPECT({ "iad", 3, 3, 0, 0, 0, 3, 0,
+				   PLAN_DEGRADED, "TooManyUnhealthy" },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0,
+				   PLAN_DEGRADED, "TooManyUnhealthy" },
+				 { "nrt", 1, 0, 0, 0, 0, 0, 0, SCALING }),
+		.phase = PLAN_DEGRADED,
+		.brake = 1,
+	},
+	{
+		/* In place, one ready machine at a time (maxUnavailable 0
+		 * still lets one go); idle ones at once and without
+		 * booting; a lost host's machine is made again. */
+		.name = "rolling updates in place, one at a time",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 3, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("o2", "iad", HA, 8000),
+				     READY("o3", "iad", HA, 7000),
+				     IN("fo1", "fra", "stopped", HA, 9000),
+				     ON_HOST("no1", "nrt", HA, "unreachable")),
+		.actions = ACTIONS(UPDATE("iad", "o3"),
+				   UPDATE_IDLE("fra", "fo1"),
+				   DESTROY(OUTDATED, "nrt", "no1"),
+				   CREATE(REPLACE, "nrt")),
+		.expect = EXPECT({ "iad", 3, 3, 0, 0, 0, 3, 0, ROLLING },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, ROLLING },
+				 { "nrt", 1, 1, 0, 0, 0, 1, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+		.strategy = "rolling",
+	},
+	{
+		/* The updated one is not ready yet: wait; one that never
+		 * gets healthy stops the region where it is. */
+		.name = "rolling waits for health",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 2, NULL }, { "fra", 2, NULL }),
+		.machines = MACHINES(IN("n1", "iad", "starting", HB, 20),
+				     READY("o2", "iad", HA, 8000),
+				     SICK("fn1", "fra", HB, TIMEOUT + 1),
+				     READY("fo2", "fra", HA, 8000)),
+		.actions = NONE_A,
+		.expect = EXPECT({ "iad", 2, 2, 1, 0, 0, 1, 0, ROLLING },
+				 { "fra", 2, 2, 1, 0, 0, 1, 1, TIMEDOUT }),
+		.phase = PLAN_DEGRADED,
+		.strategy = "rolling",
+	},
+	{
+		.name = "immediate updates everything at once",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 2, NULL }),
+		.machines = MACHINES(READY("o1", "iad", HA, 9000),
+				     READY("o2", "iad", HA, 8000)),
+		.actions = ACTIONS(UPDATE("iad", "o2"), UPDATE("iad", "o1")),
+		.expect = EXPECT({ "iad", 2, 2, 0, 0, 0, 2, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+		.strategy = "immediate",
+	},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -477,6 +804,11 @@ fill_machine(struct fly_machine *m, const struct mdesc *d)
 	snprintf(m->id, sizeof(m->id), "%s", d->id);
 	snprintf(m->region, sizeof(m->region), "%s", d->region);
 	snprintf(m->state, sizeof(m->state), "%s", d->state);
+	if (strcmp(d->state, "parked") == 0) {
+		snprintf(m->state, sizeof(m->state), "created");
+		snprintf(m->launch_id, sizeof(m->launch_id), "%s%s",
+			 PLAN_PARKED_PREFIX, "0123456789");
+	}
 	if (d->host != NULL)
 		snprintf(m->host_status, sizeof(m->host_status), "%s",
 			 d->host);
@@ -518,6 +850,11 @@ set_init(struct regionset *rs, const char *name)
 	snprintf(rs->app, sizeof(rs->app), "%s-app", name);
 	snprintf(rs->strategy, sizeof(rs->strategy), "bluegreen");
 	rs->health_timeout_s = TIMEOUT;
+	rs->max_surge.value = 1;
+	rs->progress_deadline_s = DEADLINE;
+	rs->max_unhealthy.value = 100;
+	rs->max_unhealthy.percent = 1;
+	rs->primary_first = 0;          /* per-region cases: one wave */
 }
 
 static void
@@ -541,6 +878,23 @@ make_set(struct regionset *rs, const struct pcase *c)
 	const struct rdesc *d;
 
 	set_init(rs, SET);
+	if (c->tuned) {
+		rs->max_surge = c->surge;
+		rs->max_unavailable = c->unavailable;
+		rs->min_ready_s = c->min_ready;
+	}
+	if (c->strategy != NULL)
+		snprintf(rs->strategy, sizeof(rs->strategy), "%s",
+			 c->strategy);
+	if (c->waves) {
+		rs->primary_first = 1;
+		rs->max_parallel_regions = c->parallel;
+		rs->soak_s = c->soak;
+	}
+	if (c->brake > 0) {
+		rs->max_unhealthy.value = c->brake;
+		rs->max_unhealthy.percent = 0;
+	}
 	for (d = c->regions; d->code != NULL; d++)
 		set_add_region(rs, d->code, d->count,
 			       d->hash ? d->hash : c->hash);
@@ -560,12 +914,13 @@ count_holds(const struct plan_hold *h)
  * failing case prints what it wanted beside what the planner did. */
 static void
 render_action(char *buf, size_t size, enum plan_op op, enum plan_reason why,
-	      const char *region, const char *machine)
+	      const char *region, const char *machine, int park)
 {
 	size_t len = strlen(buf);
 
-	snprintf(buf + len, size - len, "  %s %s %s %s\n", plan_op_name(op),
-		 plan_reason_name(why), region, machine ? machine : "-");
+	snprintf(buf + len, size - len, "  %s %s %s %s%s\n",
+		 plan_op_name(op), plan_reason_name(why), region,
+		 machine ? machine : "-", park ? " parked" : "");
 }
 
 static void
@@ -593,7 +948,7 @@ render_got(char *buf, size_t size, const struct plan *p,
 		render_action(buf, size, a->op, a->reason,
 			      ok ? p->regions[a->region].code : "?",
 			      a->machine >= 0 && (size_t)a->machine < nms ?
-			      ms[a->machine].id : NULL);
+			      ms[a->machine].id : NULL, a->park);
 	}
 	for (i = 0; i < p->nregions; i++) {
 		const struct plan_region *r = &p->regions[i];
@@ -613,7 +968,7 @@ render_want(char *buf, size_t size, const struct pcase *c)
 	buf[0] = '\0';
 	for (a = c->actions; a->region != NULL; a++)
 		render_action(buf, size, a->op, a->reason, a->region,
-			      a->machine);
+			      a->machine, a->park);
 	for (r = c->expect; r->code != NULL; r++)
 		render_region(buf, size, r);
 }
@@ -656,6 +1011,7 @@ check_actions(const struct plan *p, const struct fly_machine *ms,
 		assert_true(a->region >= 0 &&
 			    (size_t)a->region < p->nregions);
 		assert_string_equal(p->regions[a->region].code, x[i].region);
+		assert_int_equal(a->park, x[i].park);
 		if (x[i].machine == NULL) {
 			assert_int_equal(a->machine, -1);
 			continue;
@@ -837,7 +1193,8 @@ check_many_rollout(const struct plan *p, const struct fly_machine *ms)
 
 /* The same machines planned twice on the heap path: first against the
  * set they were made from, then against its next version, where every
- * region creates 3 replacements (84 actions grow the action array). */
+ * region creates 3 replacements with a surge that allows them (84
+ * creates grow the action array). */
 static void
 test_many_machines(void **state)
 {
@@ -846,7 +1203,7 @@ test_many_machines(void **state)
 	struct plan p;
 	struct plan_input in;
 	char hash[RS_HASH_LEN + 1];
-	size_t r, k;
+	size_t r, k, nc;
 
 	(void)state;
 	set_init(&rs, SET);
@@ -866,14 +1223,17 @@ test_many_machines(void **state)
 
 	for (r = 0; r < NCATALOG; r++)
 		region_hash(rs.regions[r].config_hash, r, 3);
+	rs.max_surge.value = RS_COUNT_MAX;
 	assert_int_equal(plan_compute(&in, &p), 0);
-	assert_int_equal(p.nactions, NCATALOG * 3);
-	for (k = 0; k < p.nactions; k++) {
-		assert_int_equal(p.actions[k].op, PLAN_CREATE);
+	for (k = 0, nc = 0; k < p.nactions; k++) {
+		if (p.actions[k].op != PLAN_CREATE)
+			continue;
 		assert_int_equal(p.actions[k].reason, PLAN_REPLACE);
-		assert_int_equal(p.actions[k].region, (int)(k / 3));
+		assert_int_equal(p.actions[k].region, (int)(nc / 3));
 		assert_int_equal(p.actions[k].machine, -1);
+		nc++;
 	}
+	assert_int_equal(nc, NCATALOG * 3);
 	assert_int_equal(p.regions[0].outdated, 4);
 	assert_int_equal(p.regions[0].updated, 0);
 	plan_free(&p);
@@ -930,6 +1290,7 @@ test_names(void **state)
 	(void)state;
 	assert_string_equal(plan_op_name(PLAN_CREATE), "create");
 	assert_string_equal(plan_op_name(PLAN_DESTROY), "destroy");
+	assert_string_equal(plan_op_name(PLAN_UPDATE), "update");
 	assert_string_equal(plan_reason_name(PLAN_MISSING), "missing");
 	assert_string_equal(plan_reason_name(PLAN_REPLACE), "replace");
 	assert_string_equal(plan_reason_name(PLAN_SCALE_DOWN), "scale-down");
@@ -937,6 +1298,7 @@ test_names(void **state)
 	assert_string_equal(plan_reason_name(PLAN_REGION_REMOVED),
 			    "region-removed");
 	assert_string_equal(plan_reason_name(PLAN_ROLLBACK), "rollback");
+	assert_string_equal(plan_reason_name(PLAN_DEADLINE), "deadline");
 	assert_string_equal(plan_phase_name(PLAN_CONVERGED), "Converged");
 	assert_string_equal(plan_phase_name(PLAN_PROGRESSING), "Progressing");
 	assert_string_equal(plan_phase_name(PLAN_DEGRADED), "Degraded");

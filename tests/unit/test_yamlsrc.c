@@ -127,6 +127,17 @@ test_defaults(void **state)
 	assert_int_equal(rs->nenv, 0);
 	assert_string_equal(rs->strategy, "bluegreen");
 	assert_int_equal(rs->health_timeout_s, 300);
+	assert_int_equal(rs->max_surge.value, 1);
+	assert_int_equal(rs->max_surge.percent, 0);
+	assert_int_equal(rs->max_unavailable.value, 0);
+	assert_int_equal(rs->max_unavailable.percent, 0);
+	assert_int_equal(rs->min_ready_s, 0);
+	assert_int_equal(rs->progress_deadline_s, 600);
+	assert_int_equal(rs->primary_first, 1);
+	assert_int_equal(rs->max_parallel_regions, 0);
+	assert_int_equal(rs->soak_s, 0);
+	assert_int_equal(rs->max_unhealthy.value, 100);
+	assert_int_equal(rs->max_unhealthy.percent, 1);
 	assert_string_equal(rs->origin.file, "t.yaml");
 	assert_int_equal(rs->origin.line, 1);
 	assert_int_equal(rs->origin.column, 1);
@@ -182,7 +193,10 @@ static const char full_doc[] =
 	"    VERSION: 1.20\n"
 	"    DEBUG: true\n"
 	"    EMPTY: \"\"\n"
-	"  strategy: {type: bluegreen, healthTimeout: 90s}\n";
+	"  strategy: {type: bluegreen, healthTimeout: 90s, maxSurge: 25%,\n"
+	"             maxUnavailable: 2, minReadySeconds: 15,\n"
+	"             progressDeadline: 20m, primaryFirst: false,\n"
+	"             maxParallelRegions: 3, soakTime: 1m, maxUnhealthy: 2}\n";
 
 static void
 test_full(void **state)
@@ -252,6 +266,17 @@ test_full(void **state)
 	assert_string_equal(rs->env[3].value, "1.20");
 	assert_string_equal(rs->env[4].key, "ZED");
 	assert_int_equal(rs->health_timeout_s, 90);
+	assert_int_equal(rs->max_surge.value, 25);
+	assert_int_equal(rs->max_surge.percent, 1);
+	assert_int_equal(rs->max_unavailable.value, 2);
+	assert_int_equal(rs->max_unavailable.percent, 0);
+	assert_int_equal(rs->min_ready_s, 15);
+	assert_int_equal(rs->progress_deadline_s, 1200);
+	assert_int_equal(rs->primary_first, 0);
+	assert_int_equal(rs->max_parallel_regions, 3);
+	assert_int_equal(rs->soak_s, 60);
+	assert_int_equal(rs->max_unhealthy.value, 2);
+	assert_int_equal(rs->max_unhealthy.percent, 0);
 	yaml_load_free(&ld);
 }
 
@@ -340,6 +365,23 @@ test_accepted_forms(void **state)
 	rs = load_one(HEAD "  env: {A: !!str 10, B: '20'}\n", &ld);
 	assert_string_equal(rs->env[0].value, "10");
 	assert_string_equal(rs->env[1].value, "20");
+	yaml_load_free(&ld);
+
+	/* Surge 0 is fine when some may be unavailable; 100% is a
+	 * percentage, not a count of 100. */
+	rs = load_one(HEAD "  strategy: {maxSurge: 0, maxUnavailable: "
+		      "100%}\n", &ld);
+	assert_int_equal(rs->max_surge.value, 0);
+	assert_int_equal(rs->max_unavailable.value, 100);
+	assert_int_equal(rs->max_unavailable.percent, 1);
+	assert_int_equal(rs_quantity_resolve(&rs->max_unavailable, 3, 0), 3);
+	yaml_load_free(&ld);
+
+	rs = load_one(HEAD "  strategy: {type: rolling}\n", &ld);
+	assert_string_equal(rs->strategy, "rolling");
+	yaml_load_free(&ld);
+	rs = load_one(HEAD "  strategy: {type: immediate}\n", &ld);
+	assert_string_equal(rs->strategy, "immediate");
 	yaml_load_free(&ld);
 
 	/* A document start marker, comments and a trailing "...". */
@@ -640,12 +682,37 @@ static const struct err_case err_cases[] = {
 	  1 },
 	{ "env not a mapping", HEAD "  env: [A=1]\n",
 	  "t.yaml:9:8: spec.env: must be a mapping, not a list", "web", 1 },
-	{ "strategy", HEAD "  strategy: {type: rolling}\n",
-	  "t.yaml:9:20: spec.strategy.type: unsupported strategy \"rolling\"; "
-	  "supported: bluegreen", "web", 1 },
+	{ "strategy", HEAD "  strategy: {type: canary}\n",
+	  "t.yaml:9:20: spec.strategy.type: unsupported strategy \"canary\"; "
+	  "supported: bluegreen, rolling, immediate", "web", 1 },
 	{ "health timeout", HEAD "  strategy: {healthTimeout: 2h}\n",
 	  "t.yaml:9:29: spec.strategy.healthTimeout: must be between 2s and "
 	  "3600s", "web", 1 },
+	{ "surge and unavailable both 0", HEAD
+	  "  strategy: {maxSurge: 0, maxUnavailable: 0%}\n",
+	  "t.yaml:9:13: spec.strategy: maxSurge and maxUnavailable must not "
+	  "both be 0", "web", 1 },
+	{ "surge word", HEAD "  strategy: {maxSurge: lots}\n",
+	  "t.yaml:9:24: spec.strategy.maxSurge: must be a count or a "
+	  "percentage such as \"25%\"", "web", 1 },
+	{ "unavailable percent", HEAD "  strategy: {maxUnavailable: 150%}\n",
+	  "t.yaml:9:30: spec.strategy.maxUnavailable: must be a percentage "
+	  "from 0% to 100%", "web", 1 },
+	{ "surge count", HEAD "  strategy: {maxSurge: 101}\n",
+	  "t.yaml:9:24: spec.strategy.maxSurge: must be between 0 and 100",
+	  "web", 1 },
+	{ "min ready", HEAD "  strategy: {minReadySeconds: 10s}\n",
+	  "t.yaml:9:31: spec.strategy.minReadySeconds: must be an integer, "
+	  "not a string", "web", 1 },
+	{ "parallel regions", HEAD "  strategy: {maxParallelRegions: 29}\n",
+	  "t.yaml:9:34: spec.strategy.maxParallelRegions: must be between 0 "
+	  "and 28", "web", 1 },
+	{ "primary first", HEAD "  strategy: {primaryFirst: 1}\n",
+	  "t.yaml:9:28: spec.strategy.primaryFirst: must be true or false, "
+	  "not an integer", "web", 1 },
+	{ "progress deadline", HEAD "  strategy: {progressDeadline: 1s}\n",
+	  "t.yaml:9:32: spec.strategy.progressDeadline: must be between 2s "
+	  "and 86400s", "web", 1 },
 	{ "labels", "apiVersion: rhone.dev/v1\nkind: RegionSet\n"
 	  "metadata:\n  name: web\n  labels: {team: [a]}\n"
 	  "spec: {app: web, image: i, primaryRegion: iad}\n",
