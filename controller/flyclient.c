@@ -13,6 +13,7 @@
 
 #include "evcurl.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "util.h"
 
@@ -403,6 +404,7 @@ fc_finish(struct fly_client *c, struct fly_call *call, CURLcode result)
 	if (status == 429)
 		c->stats.status_429++;
 	fc_log(call, &r);
+	metrics_fly_request(call->op, status, r.elapsed, r.error);
 	call->done(call->arg, &r);
 	fc_call_free(call);
 }

@@ -14,6 +14,7 @@
 
 #include "controller.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 #include "util.h"
 
@@ -60,6 +61,58 @@ reply_error(struct MHD_Connection *conn, unsigned int code, const char *msg)
 	return reply(conn, code, "application/json", sb_steal(&sb));
 }
 
+/* Why the controller is not ready, or NULL when it is: a good desired
+ * state must be in force and the Fly API must have answered its last
+ * call (an HTTP status of any kind; a transport error or timeout is
+ * "unreachable"). */
+static const char *
+not_ready(const struct ctl *c, char *msg, size_t size)
+{
+	struct metrics_api_state api;
+
+	metrics_api_state(&api);
+	if (!c->loaded) {
+		snprintf(msg, size, "no good desired state loaded yet%s%s",
+			 c->source_error ? ": " : "",
+			 c->source_error ? c->source_error : "");
+		return "NotLoaded";
+	}
+	if (c->source_failed) {
+		snprintf(msg, size, "the latest source load failed: %s",
+			 c->source_error ? c->source_error : "?");
+		return "SourceFailed";
+	}
+	if (!api.answered) {
+		snprintf(msg, size, "no answer from the Fly API yet");
+		return "ApiPending";
+	}
+	if (api.status == 0) {
+		snprintf(msg, size, "the Fly API did not answer: %s",
+			 api.error);
+		return "ApiUnreachable";
+	}
+	return NULL;
+}
+
+static enum MHD_Result
+reply_ready(struct httpd *h, struct MHD_Connection *conn)
+{
+	char msg[512];
+	const char *reason = not_ready(h->ctl, msg, sizeof(msg));
+	struct strbuf sb;
+
+	sb_init(&sb);
+	if (reason == NULL) {
+		sb_puts(&sb, "{\"ready\":true}\n");
+		return reply(conn, 200, "application/json", sb_steal(&sb));
+	}
+	sb_printf(&sb, "{\"ready\":false,\"reason\":\"%s\",\"message\":",
+		  reason);
+	sb_json_string(&sb, msg);
+	sb_puts(&sb, "}\n");
+	return reply(conn, 503, "application/json", sb_steal(&sb));
+}
+
 static enum MHD_Result
 route(struct httpd *h, struct MHD_Connection *conn, const char *url)
 {
@@ -68,6 +121,13 @@ route(struct httpd *h, struct MHD_Connection *conn, const char *url)
 	sb_init(&sb);
 	if (strcmp(url, "/healthz") == 0)
 		return reply(conn, 200, "text/plain", strdup("ok\n"));
+	if (strcmp(url, "/readyz") == 0)
+		return reply_ready(h, conn);
+	if (strcmp(url, "/metrics") == 0) {
+		metrics_render(h->ctl, &sb);
+		return reply(conn, 200, "text/plain; version=0.0.4; "
+			     "charset=utf-8", sb_steal(&sb));
+	}
 	if (strcmp(url, "/status") == 0 || strcmp(url, "/status/") == 0) {
 		status_render_list(h->ctl, &sb);
 		return reply(conn, 200, "application/json", sb_steal(&sb));

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -61,6 +62,21 @@ log_q(const char *s)
 	return out;
 }
 
+/* Whether an unquoted value reads as a plain JSON number (ids made of
+ * digits only, such as 14-digit machine ids, stay strings). */
+static int
+json_number(const char *v)
+{
+	char *end;
+
+	if (v == NULL || *v == '\0' || strlen(v) > 12)
+		return 0;
+	if (v[0] == '0' && v[1] != '\0' && v[1] != '.')
+		return 0;
+	strtod(v, &end);
+	return *end == '\0' && strspn(v, "-0123456789.") == strlen(v);
+}
+
 /* Read one key=value pair of a formatted line into JSON; returns the
  * position after it. Quoted values keep their escapes' meaning. */
 static const char *
@@ -68,6 +84,7 @@ json_pair(struct strbuf *sb, const char *p)
 {
 	const char *key = p, *eq = strchr(p, '=');
 	struct strbuf val;
+	int quoted;
 
 	if (eq == NULL) {
 		sb_printf(sb, ",\"msg\":");
@@ -76,7 +93,8 @@ json_pair(struct strbuf *sb, const char *p)
 	}
 	sb_init(&val);
 	p = eq + 1;
-	if (*p == '"') {
+	quoted = *p == '"';
+	if (quoted) {
 		for (p++; *p != '\0' && *p != '"'; p++) {
 			if (*p == '\\' && p[1] != '\0')
 				p++;
@@ -94,7 +112,10 @@ json_pair(struct strbuf *sb, const char *p)
 	sb_append(sb, "\"", 1);
 	sb_append(sb, key, (size_t)(eq - key));
 	sb_append(sb, "\":", 2);
-	sb_json_string(sb, val.buf ? val.buf : "");
+	if (!quoted && json_number(val.buf))
+		sb_puts(sb, val.buf);
+	else
+		sb_json_string(sb, val.buf ? val.buf : "");
 	sb_free(&val);
 	return p;
 }

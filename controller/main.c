@@ -6,7 +6,11 @@
 
 #include "controller.h"
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
+#include "pgmigrate.h"
+#include "plancmd.h"
+#include "region.h"
 #include "yamlsrc.h"
 
 static int
@@ -60,28 +64,96 @@ cmd_run(int argc, char **argv)
 	return rc;
 }
 
+static int
+cmd_version(int argc, char **argv)
+{
+	char libs[256];
+
+	(void)argc;
+	(void)argv;
+	metrics_lib_versions(libs, sizeof(libs));
+	printf("rhone-controller %s\n%s\n", RHONE_VERSION, libs);
+	return 0;
+}
+
+/* The region catalog, one region a line, in catalog order. */
+static int
+cmd_regions(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 0) {
+		fprintf(strcmp(argv[0], "--help") == 0 ? stdout : stderr,
+			"usage: rhone-controller regions\n"
+			"Print the Fly region catalog.\n");
+		return strcmp(argv[0], "--help") == 0 ? 0 : 2;
+	}
+	printf("%-4s %-20s %-16s %-14s %-13s %9s %10s\n", "CODE", "NAME",
+	       "CITY", "COUNTRY", "CONTINENT", "LATITUDE", "LONGITUDE");
+	for (i = 0; i < region_count(); i++) {
+		const struct region *r = region_at(i);
+		printf("%-4s %-20s %-16s %-14s %-13s %9.4f %10.4f\n", r->code,
+		       r->name, r->city, r->country, r->continent,
+		       r->latitude, r->longitude);
+	}
+	return 0;
+}
+
+static int
+cmd_options_markdown(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	options_markdown(stdout);
+	return 0;
+}
+
+static int
+cmd_options_man(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	options_man(stdout);
+	return 0;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	options_usage(stdout);
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "validate", cmd_validate },
+	{ "migrate", pgmigrate_main },
+	{ "plan", plancmd_main },
+	{ "regions", cmd_regions },
+	{ "version", cmd_version },
+	{ "--version", cmd_version },
+	{ "options-markdown", cmd_options_markdown },
+	{ "options-man", cmd_options_man },
+	{ "help", cmd_help },
+	{ "--help", cmd_help },
+	{ "-h", cmd_help },
+};
+
 int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
+	size_t i;
 
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 2, argv + 2);
-	if (strcmp(cmd, "validate") == 0)
-		return cmd_validate(argc - 2, argv + 2);
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("rhone-controller %s\n", RHONE_VERSION);
-		return 0;
-	}
-	if (strcmp(cmd, "options-markdown") == 0) {
-		options_markdown(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "-h") == 0) {
-		options_usage(stdout);
-		return 0;
-	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc > 1 ? argc - 2 : 0,
+					      argv + (argc > 1 ? 2 : 1));
 	fprintf(stderr, "unknown command \"%s\"\n", cmd);
 	options_usage(stderr);
 	return 2;

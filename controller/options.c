@@ -157,7 +157,9 @@ options_usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: rhone-controller run [options]\n"
+		"       rhone-controller plan --source DIR [options]\n"
 		"       rhone-controller validate PATH...\n"
+		"       rhone-controller regions\n"
 		"       rhone-controller version\n\noptions (flag, "
 		"environment, default):\n");
 	for (i = 0; i < NROWS; i++)
@@ -181,6 +183,38 @@ options_markdown(FILE *out)
 			rows[i].flag, rows[i].env, rows[i].def ? "`" : "",
 			rows[i].def ? rows[i].def : "", rows[i].def ? "`" : "",
 			rows[i].help);
+}
+
+/* roff reads "-" as a hyphen; option names want a minus sign. */
+static void
+man_escaped(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '-' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+void
+options_man(FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++) {
+		fprintf(out, ".TP\n.B \\-\\-");
+		man_escaped(out, rows[i].flag);
+		fprintf(out, "\n");
+		man_escaped(out, rows[i].help);
+		fprintf(out, ".\nEnvironment:\n.BR ");
+		man_escaped(out, rows[i].env);
+		fprintf(out, " .\n");
+		if (rows[i].def != NULL) {
+			fprintf(out, "Default:\n.BR ");
+			man_escaped(out, rows[i].def);
+			fprintf(out, " .\n");
+		}
+	}
 }
 
 void

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
+#include "metrics.h"
 
 static const char *const cond_types[COND_COUNT] = {
 	"Ready", "Progressing", "Degraded", "SpecValid",
@@ -62,7 +64,9 @@ status_conditions(struct entry *e, const char *reason)
 	cond_set(e, COND_READY, strcmp(ph, "Converged") == 0,
 		 strcmp(ph, "Converged") == 0 ? "Converged" : ph, "");
 	cond_set(e, COND_PROGRESSING, strcmp(ph, "Progressing") == 0,
-		 strcmp(ph, "Progressing") == 0 ? reason : "Idle", "");
+		 strcmp(ph, "Progressing") == 0 ||
+		 strcmp(reason, "ProgressDeadlineExceeded") == 0 ?
+		 reason : "Idle", "");
 	if (e->api_error[0] != '\0')
 		cond_set(e, COND_DEGRADED, 1, "ApiError", e->api_error);
 	else
@@ -102,7 +106,7 @@ region_error(const struct entry *e, const char *code)
 	size_t i;
 
 	for (i = 0; i < RS_REGIONS_MAX; i++)
-		if (strncmp(e->region_errors[i], code, 4) == 0 &&
+		if (strncmp(e->region_errors[i], code, 3) == 0 &&
 		    e->region_errors[i][3] == ' ')
 			return e->region_errors[i] + 4;
 	return NULL;
@@ -156,6 +160,8 @@ log_phase_change(struct entry *e, const char *old, const char *why)
 	log_info("phase_changed", "regionset=%s app=%s from=%s to=%s "
 		 "after=%.1fs reason=%s", e->name, e->rs ? e->rs->app : "",
 		 old, now, e->phase_since ? t - e->phase_since : 0.0, why);
+	events_add(e, "", "PhaseChanged", "%s -> %s after %.0fs (%s)", old,
+		   now, e->phase_since ? t - e->phase_since : 0.0, why);
 	e->phase_since = t;
 }
 
@@ -180,6 +186,7 @@ status_observe(struct entry *e, const struct plan *p,
 	e->regions_json = sb_steal(&sb);
 	e->phase = p->phase;
 	e->phase_valid = 1;
+	metrics_observe(e, p, ms, n);
 	e->unmanaged = p->unmanaged + p->foreign;
 	for (i = 0; i < p->nregions && p->phase != PLAN_CONVERGED; i++)
 		if (p->regions[i].phase == p->phase)
@@ -336,6 +343,8 @@ status_refresh(struct entry *e)
 	sb_printf(&sb, ",\"unmanagedMachines\":%d,\"conditions\":",
 		  e->unmanaged);
 	render_conditions(&sb, e);
+	sb_puts(&sb, ",\"events\":");
+	events_render(e, &sb);
 	sb_printf(&sb, ",\"regions\":%s}}",
 		  e->regions_json ? e->regions_json : "[]");
 	if (sb.failed) {

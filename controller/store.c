@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "reconcile.h"
 #include "status.h"
 #include "util.h"
@@ -50,6 +52,8 @@ entry_free(struct ctl *c, struct entry *e)
 {
 	ev_timer_stop(c->loop, &e->requeue);
 	reconcile_abandon(e);
+	metrics_entry_free(e);
+	events_free(e);
 	rs_free(e->rs);
 	free(e->invalid);
 	free(e->status_json);
@@ -70,6 +74,8 @@ entry_take_spec(struct entry *e, struct regionset *rs)
 		rs_free(e->rs);
 		e->rs = rs;
 		e->generation++;
+		events_add(e, "", "SpecChanged", "generation %ld: image %s",
+			   e->generation, rs->image);
 	} else {
 		rs_free(rs);
 	}
@@ -88,6 +94,8 @@ entry_mark_invalid(struct entry *e, const char *msg)
 			 "error=%s", e->name,
 			 e->rs ? "last-good-spec" : "nothing",
 			 log_q(msg));
+	if (e->invalid == NULL || strcmp(e->invalid, msg) != 0)
+		events_add(e, "", "InvalidSpec", "%s", msg);
 	free(e->invalid);
 	e->invalid = strdup(msg);
 	e->present = 1;
@@ -153,12 +161,18 @@ store_drop_absent(struct ctl *c)
 	c->nentries = n;
 }
 
+/* The commit read when the source knows it, else a hash of the
+ * content in force. */
 static void
-store_revision(struct ctl *c)
+store_revision(struct ctl *c, const struct yaml_load *ld)
 {
 	uint64_t h = UTIL_FNV_SEED;
 	size_t i;
 
+	if (ld->revision[0] != '\0') {
+		util_strlcpy(c->revision, ld->revision, sizeof(c->revision));
+		return;
+	}
 	for (i = 0; i < c->nentries; i++) {
 		const struct entry *e = c->entries[i];
 		h = util_fnv1a(h, e->name, strlen(e->name) + 1);
@@ -194,6 +208,7 @@ store_apply(struct ctl *c, struct yaml_load *ld)
 	free(c->source_error);
 	c->source_error = store_error_text(ld);
 	c->source_failed = ld->source_failed;
+	metrics_source_load(ld->source_failed, ld->errors.n);
 	if (ld->source_failed) {
 		log_error("source_failed", "source=%s keeping=last-good "
 			  "error=%s", c->opt.source,
@@ -206,7 +221,7 @@ store_apply(struct ctl *c, struct yaml_load *ld)
 	store_take_sets(c, ld);
 	store_take_errors(c, ld);
 	store_drop_absent(c);
-	store_revision(c);
+	store_revision(c, ld);
 	c->loaded = 1;
 	c->last_load = util_now();
 	log_info("source_loaded", "source=%s revision=%s sets=%zu errors=%zu",

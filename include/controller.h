@@ -13,7 +13,10 @@
 struct fly_client;
 struct httpd;
 struct source;
+struct pgsource;
 struct round;
+struct metrics_set;
+struct event_ring;
 
 /* A condition in Kubernetes style; time is when status last changed. */
 struct condition {
@@ -62,6 +65,8 @@ struct entry {
 	char *regions_json;          /* regions as of the last plan */
 	int unmanaged;               /* others' machines in the app */
 	char *status_json;           /* the precomputed /status item */
+	struct metrics_set *metrics;  /* gauges from the last plan */
+	struct event_ring *events;   /* recent transitions */
 	struct ctl *ctl;
 };
 
@@ -70,11 +75,12 @@ struct ctl {
 	struct options opt;
 	struct fly_client *fly;
 	struct source *source;
+	struct pgsource *pgsource;  /* instead of source for postgres:// */
 	struct httpd *httpd;
 
 	struct entry **entries;      /* sorted by name */
 	size_t nentries;
-	char revision[64];           /* source revision in force */
+	char revision[72];           /* source revision in force */
 	char *source_error;          /* last load error, NULL if none */
 	double last_load;            /* time of the last good load */
 	int loaded;                  /* a good load has happened */

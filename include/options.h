@@ -26,6 +26,9 @@ void options_usage(FILE *out);
 /* Print the option table as a Markdown table (for the README). */
 void options_markdown(FILE *out);
 
+/* Print the option table as man(7) paragraphs (for rhone-controller.1). */
+void options_man(FILE *out);
+
 void options_free(struct options *o);
 
 #endif

@@ -27,6 +27,8 @@ struct yaml_load {
 	struct rs_errors errors;
 	int source_failed;     /* the folder is missing, unreadable or holds
 				  no RegionSet at all: freeze everything */
+	char revision[72];     /* the commit read, set by the source; ""
+				  when the tree does not tell */
 };
 
 /* Read every *.yaml and *.yml under dir (recursively, skipping names

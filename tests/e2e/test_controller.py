@@ -128,16 +128,18 @@ def test_never_healthy_image_rolls_back(sim, ctl_factory):
     c.wait_phase("web", "Converged")
     old = {m["id"] for m in alive(sim, "web-app")}
     c.write("web.yaml", spec.replace("web:v1", "web:broken"))
+
+    def broken():
+        return [m for m in sim.machines()
+                if m["app"] == "web-app" and "broken" in m["image"]]
+    wait_for(broken, timeout=60, what="a new machine tried")
+    wait_for(lambda: all(m["state"] in ("destroyed", "destroying")
+                         for m in broken()),
+             timeout=60, what="failed new machines cleaned up")
     item = c.wait_phase("web", "Degraded", timeout=60)
-    wait_for(lambda: {m["id"] for m in alive(sim, "web-app")} == old,
-             timeout=30, what="failed new machines cleaned up")
+    assert {m["id"] for m in alive(sim, "web-app")} == old
     assert {m["image"] for m in alive(sim, "web-app")} == \
         {"registry.fly.io/web:v1"}
-    created_broken = [m for m in sim.machines()
-                      if m["app"] == "web-app" and "broken" in m["image"]]
-    assert created_broken, "a new machine was tried"
-    assert all(m["state"] in ("destroyed", "destroying")
-               for m in created_broken)
     conds = {x["type"]: x for x in c.item("web")["status"]["conditions"]}
     assert conds["Degraded"]["status"] == "True"
     assert conds["Ready"]["status"] == "False"
@@ -183,11 +185,16 @@ def test_steady_state_makes_no_writes(sim, ctl_factory):
     c = ctl_factory(files={"web.yaml": THREE})
     c.wait_phase("web", "Converged")
     time.sleep(1)
+    loads_before = c.output().count("event=source_loaded")
     sim.reset_calls()
     time.sleep(4.5)       # two resyncs at 2 s
     calls = sim.calls()
+    loads = c.output().count("event=source_loaded") - loads_before
     assert calls["mutating"] == 0
-    assert 2 <= calls["ops"]["list"]["total"] <= 4
+    assert loads >= 2
+    # One list per resync; a round already queued when the counters were
+    # reset may add one.
+    assert 1 <= calls["ops"]["list"]["total"] <= loads + 1
 
 
 def test_unmanaged_machines_are_left_alone(sim, ctl_factory):
