@@ -133,7 +133,18 @@ route(struct httpd *h, struct MHD_Connection *conn, const char *url)
 		return reply(conn, 200, "application/json", sb_steal(&sb));
 	}
 	if (strncmp(url, "/status/", 8) == 0) {
-		if (status_render_one(h->ctl, url + 8, &sb) == 0)
+		char name[RS_NAME_MAX + 1];
+		size_t n = strcspn(url + 8, "/");
+		/* "/status/NAME/" names the same set, as in kubectl. */
+		if (n < sizeof(name) && url[8 + n + (url[8 + n] == '/')] ==
+		    '\0') {
+			memcpy(name, url + 8, n);
+			name[n] = '\0';
+		} else {
+			name[0] = '\0';
+		}
+		if (name[0] != '\0' &&
+		    status_render_one(h->ctl, name, &sb) == 0)
 			return reply(conn, 200, "application/json",
 				     sb_steal(&sb));
 		sb_free(&sb);

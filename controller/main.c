@@ -21,9 +21,12 @@ cmd_validate(int argc, char **argv)
 	size_t i;
 	int a;
 
-	if (argc == 0) {
-		fprintf(stderr, "usage: rhone-controller validate PATH...\n");
-		return 2;
+	if (argc == 0 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		fprintf(argc ? stdout : stderr, "usage: rhone-controller "
+			"validate PATH...\n  checks RegionSet files and folders;"
+			" exit 0 when all are valid, 1 on any error\n");
+		return argc ? 0 : 2;
 	}
 	memset(&ld, 0, sizeof(ld));
 	for (a = 0; a < argc; a++)

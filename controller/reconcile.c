@@ -62,7 +62,10 @@ round_requeue(struct entry *e, const struct round *rd)
 	} else if (rd->failed) {
 		double d = c->opt.poll * pow(2, e->failures);
 		ctl_enqueue_after(e, jitter(d < BACKOFF_MAX ? d : BACKOFF_MAX));
-	} else if (rd->plan.nactions > 0 || e->phase != PLAN_CONVERGED) {
+	} else if (!store_frozen(c, e) &&
+		   (rd->plan.nactions > 0 || e->phase != PLAN_CONVERGED)) {
+		/* A frozen set can do nothing until its input changes: the
+		 * source change or the resync will bring it back. */
 		ctl_enqueue_after(e, c->opt.poll);
 	}
 }

@@ -34,6 +34,7 @@ struct source {
 	source_fn fn;
 	void *arg;
 	int ifd;
+	int link_wd_max;             /* watches up to this one hold links */
 	ev_io io;
 	ev_timer debounce;
 };
@@ -80,12 +81,13 @@ parent_of(const char *path, char *out, size_t size)
 /* A swap replaces a symlink inside its folder, and that folder is where
  * the event comes: watch the folder of every symlink on the path, and
  * the folder of the source itself (it may be created or removed). */
-static void
+static int
 watch_links(struct source *s)
 {
 	char prefix[PATH_MAX], parent[PATH_MAX];
 	size_t i, n = strlen(s->dir);
 	struct stat st;
+	int wd, max = 0;
 
 	for (i = 1; i <= n && n < sizeof(prefix); i++) {
 		if (i < n && s->dir[i] != '/')
@@ -95,8 +97,11 @@ watch_links(struct source *s)
 		if (i < n && (lstat(prefix, &st) < 0 || !S_ISLNK(st.st_mode)))
 			continue;
 		parent_of(prefix, parent, sizeof(parent));
-		inotify_add_watch(s->ifd, parent, LINK_MASK);
+		wd = inotify_add_watch(s->ifd, parent, LINK_MASK);
+		if (wd > max)
+			max = wd;
 	}
+	return max;     /* watches are numbered upwards: the tree's follow */
 }
 
 /* Watches are rebuilt from scratch at each load: the tree may have
@@ -114,7 +119,7 @@ source_rewatch(struct source *s)
 			 log_q(strerror(errno)));
 		return;
 	}
-	watch_links(s);
+	s->link_wd_max = watch_links(s);
 	ev_io_init(&s->io, on_inotify, s->ifd, EV_READ);
 	s->io.data = s;
 	ev_io_start(s->loop, &s->io);
@@ -237,16 +242,49 @@ on_debounce(struct ev_loop *loop, ev_timer *w, int revents)
 	source_reload(w->data);
 }
 
+static int
+yaml_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return 0;       /* editors' swap files; the reader skips them */
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+/* Whether a batch of events can change what a load reads: anything on
+ * the folders that hold symlinks, folders coming and going, YAML files.
+ * A log file written into the source folder must not cause reloads. */
+static int
+events_relevant(const struct source *s, const char *buf, size_t len)
+{
+	const struct inotify_event *ev;
+	size_t off;
+
+	for (off = 0; off + sizeof(*ev) <= len;
+	     off += sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)(const void *)(buf + off);
+		if (ev->wd <= s->link_wd_max || ev->len == 0 ||
+		    (ev->mask & (IN_ISDIR | IN_Q_OVERFLOW | IN_IGNORED)) ||
+		    yaml_name(ev->name))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 on_inotify(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct source *s = w->data;
-	char buf[4096];
+	char buf[4096] __attribute__((aligned(8)));
+	ssize_t n;
+	int relevant = 0;
 
 	(void)revents;
-	while (read(s->ifd, buf, sizeof(buf)) > 0)
-		;
-	if (!ev_is_active(&s->debounce)) {
+	while ((n = read(s->ifd, buf, sizeof(buf))) > 0)
+		relevant |= events_relevant(s, buf, (size_t)n);
+	if (relevant && !ev_is_active(&s->debounce)) {
 		ev_timer_set(&s->debounce, SOURCE_DEBOUNCE, 0);
 		ev_timer_start(loop, &s->debounce);
 	}

@@ -200,13 +200,34 @@ store_error_text(const struct yaml_load *ld)
 	return sb_steal(&sb);
 }
 
+/* Every error of a load is logged once, when the set of errors changes
+ * (errors of a file that names no set have no entry to show them on),
+ * and kept for /status. */
+static void
+store_set_error(struct ctl *c, const struct yaml_load *ld)
+{
+	char *text = store_error_text(ld), msg[512];
+	size_t i;
+
+	if (text != NULL && (c->source_error == NULL ||
+			     strcmp(text, c->source_error) != 0)) {
+		for (i = 0; i < ld->errors.n; i++) {
+			rs_error_format(&ld->errors.items[i], msg,
+					sizeof(msg));
+			log_warn("source_error", "source=%s error=%s",
+				 c->opt.source, log_q(msg));
+		}
+	}
+	free(c->source_error);
+	c->source_error = text;
+}
+
 void
 store_apply(struct ctl *c, struct yaml_load *ld)
 {
 	size_t i;
 
-	free(c->source_error);
-	c->source_error = store_error_text(ld);
+	store_set_error(c, ld);
 	c->source_failed = ld->source_failed;
 	metrics_source_load(ld->source_failed, ld->errors.n);
 	if (ld->source_failed) {

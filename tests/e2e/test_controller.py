@@ -267,3 +267,29 @@ def test_kill9_mid_rollout_converges_without_orphans(sim, ctl_factory):
     now = alive(sim, "web-app")
     assert per_region(now) == {"iad": 1, "fra": 1, "nrt": 2}
     assert {m["image"] for m in now} == {"registry.fly.io/web:v2"}
+
+
+def test_non_yaml_writes_do_not_reload(sim, ctl_factory):
+    c = ctl_factory(files={"web.yaml": THREE}, extra_args=["--resync", "1h"])
+    c.wait_phase("web", "Converged")
+    assert c.item("web") == c.item("web/") or \
+        c.item("web/")["metadata"]["name"] == "web"
+    loads = c.output().count("event=source_loaded")
+    for i in range(5):
+        c.write("notes.txt", f"scratch {i}\n")
+        time.sleep(0.2)
+    time.sleep(1)
+    assert c.output().count("event=source_loaded") == loads
+    c.write("more.yml", regionset("api", "api-app", "registry.fly.io/a:1",
+                                  "fra"))
+    wait_for(lambda: c.output().count("event=source_loaded") > loads,
+             timeout=10, what="reload after a YAML write")
+
+
+def test_file_level_yaml_error_is_logged(sim, ctl_factory):
+    c = ctl_factory(files={"web.yaml": THREE})
+    c.wait_phase("web", "Converged")
+    c.write("new.yaml", "x: [\n")
+    wait_for(lambda: "event=source_error" in c.output() and
+             "new.yaml:" in c.output(), timeout=10,
+             what="syntax error logged")
