@@ -334,6 +334,18 @@ render_build_info(struct strbuf *sb)
 	sb_puts(sb, "} 1\n");
 }
 
+/* The revision in force, as on /status: a commit hash, or "fnv:" and a
+ * content hash; "" before the first good load. */
+static void
+render_source_info(const struct ctl *c, struct strbuf *sb)
+{
+	put_head(sb, "rhone_source_info", "gauge",
+		 "Revision of the desired state in force; always 1.");
+	sb_puts(sb, "rhone_source_info{");
+	put_label(sb, "revision", c->revision);
+	sb_puts(sb, "} 1\n");
+}
+
 static void
 render_phases(const struct ctl *c, struct strbuf *sb)
 {
@@ -505,6 +517,7 @@ void
 metrics_render(const struct ctl *c, struct strbuf *sb)
 {
 	render_build_info(sb);
+	render_source_info(c, sb);
 	render_phases(c, sb);
 	render_machines(c, sb);
 	render_region_gauge(c, sb, 0);

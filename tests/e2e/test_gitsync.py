@@ -11,8 +11,10 @@ import os
 import shutil
 import subprocess
 import time
+import urllib.request
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from rhone import TOKEN, Controller, regionset, wait_for
 from conftest import free_port
@@ -79,6 +81,16 @@ def per_region(machines):
 
 def revision(c):
     return c.status()["metadata"]["revision"]
+
+
+def metrics_revision(c):
+    """The revision label of rhone_source_info on /metrics."""
+    with urllib.request.urlopen(c.url + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    (sample,) = fams["rhone_source_info"].samples
+    assert sample.value == 1
+    return sample.labels["revision"]
 
 
 def wait_converged(c, sim, name, app, image, timeout=90):
@@ -158,6 +170,7 @@ def test_broken_commit_is_rejected_whole(sim, gitsync, ctl):
              what="commit 2 rejected")
     meta = c.status()["metadata"]
     assert meta["revision"] == sha(1)
+    assert metrics_revision(c) == sha(1), "metrics keep the commit in force"
     assert "commit %s rejected whole" % sha(2) in meta["lastLoadError"]
     assert "fra1" in meta["lastLoadError"]
     assert os.path.join(gitsync.source, "api.yaml") in \
@@ -172,6 +185,7 @@ def test_broken_commit_is_rejected_whole(sim, gitsync, ctl):
                              "api.yaml": api()})
     wait_for(lambda: revision(c) == sha(3), what="commit 3 in force")
     assert not c.status()["metadata"]["sourceFailed"]
+    assert metrics_revision(c) == sha(3)
     wait_converged(c, sim, "web", "web-app", "registry.fly.io/web:v2")
     assert per_region(alive(sim, "web-app")) == {"iad": 1, "fra": 1,
                                                 "syd": 1}

@@ -140,6 +140,11 @@ def test_metrics_parse_and_match_flysim_and_status(sim, ctl_factory):
     last = value(fams, "rhone_source_last_success_timestamp_seconds")
     assert abs(last - time.time()) < 3600
 
+    source = samples(fams, "rhone_source_info")
+    assert len(source) == 1 and source[0][1] == 1
+    assert source[0][0]["revision"] == c.status()["metadata"]["revision"]
+    assert source[0][0]["revision"], "a revision once loaded"
+
     info = samples(fams, "rhone_build_info")
     assert len(info) == 1 and info[0][1] == 1
     for lib in ("version", "libev", "libcurl", "json_c", "libyaml",
