@@ -27,12 +27,12 @@
 #define FC_CONNECT_TIMEOUT_MS 10000L
 #define FC_REQUEST_ID_HDR "fly-request-id:"
 
-/* Fly's published limits per (action, machine or app): reads of one
- * machine are cheaper than everything else. */
-#define FC_GET_RATE 5.0
-#define FC_GET_BURST 10.0
-#define FC_RATE 1.0
-#define FC_BURST 3.0
+/* Buckets per (action, machine or app), paced a little under Fly's
+ * published limits: see RL_PACE for why. */
+#define FC_GET_RATE (RL_FLY_GET_RATE * RL_PACE)
+#define FC_GET_BURST RL_FLY_GET_BURST
+#define FC_RATE (RL_FLY_RATE * RL_PACE)
+#define FC_BURST RL_FLY_BURST
 
 struct fly_call {
 	struct fly_call *prev, *next;    /* in the queue or in flight */
@@ -299,6 +299,14 @@ fc_method(CURL *e, const struct fly_call *call)
 	else
 		bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
 					call->method) != CURLE_OK;
+	/* libcurl silently sends a request again when a reused connection
+	 * closes before any answer. The server may have acted on the first
+	 * copy, and a second create is a duplicate machine, a second lease
+	 * request a 409 from ourselves. A POST gets a connection of its own,
+	 * so a lost answer reaches the caller, who lists before retrying. */
+	if (strcmp(call->method, "POST") == 0)
+		bad |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) !=
+		       CURLE_OK;
 	if (call->body != NULL || strcmp(call->method, "POST") == 0) {
 		const char *body = call->body ? call->body : "";
 		bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,

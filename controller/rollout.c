@@ -417,18 +417,23 @@ static void
 job_end(struct job *j, const char *reason, const char *error)
 {
 	struct entry *e = j->e;
-	char region[8], machine[FLY_ID_MAX];
+	char region[8], machine[FLY_ID_MAX], why[32], err[256];
 
+	/* reason and error may point into the job (job_fail saves them
+	 * there): copy them out before it is freed */
 	util_strlcpy(region, j->region, sizeof(region));
 	util_strlcpy(machine, j->machine, sizeof(machine));
+	util_strlcpy(why, reason ? reason : "", sizeof(why));
+	util_strlcpy(err, error ? error : "", sizeof(err));
 	job_unlink(j);
 	if (error != NULL)
 		log_warn("action_failed", "regionset=%s app=%s region=%s "
 			 "machine=%s action=%s reason=%s error=%s", e->name,
 			 e->rs->app, j->region, j->machine[0] ? j->machine :
-			 "-", plan_op_name(j->a.op), reason, log_q(error));
+			 "-", plan_op_name(j->a.op), why, log_q(err));
 	free(j);
-	reconcile_action_done(e, region, machine, reason, error);
+	reconcile_action_done(e, region, machine, reason ? why : NULL,
+			      error ? err : NULL);
 }
 
 int

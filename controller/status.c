@@ -253,6 +253,39 @@ render_checks(struct strbuf *sb, const struct regionset *rs)
 	sb_puts(sb, "}");
 }
 
+/* Counts print as numbers and percentages as strings, the way they are
+ * written in the YAML, so the spec can be pasted back. */
+static void
+render_quantity(struct strbuf *sb, const char *name,
+		const struct rs_quantity *q)
+{
+	if (q->percent)
+		sb_printf(sb, ",\"%s\":\"%d%%\"", name, q->value);
+	else
+		sb_printf(sb, ",\"%s\":%d", name, q->value);
+}
+
+/* The rollout settings in force, defaults filled in and keyed as in the
+ * YAML, so an operator can see why a rollout paces or stops. */
+static void
+render_strategy(struct strbuf *sb, const struct regionset *rs)
+{
+	sb_puts(sb, "{\"type\":");
+	sb_json_string(sb, rs->strategy);
+	sb_printf(sb, ",\"healthTimeout\":\"%ds\"", rs->health_timeout_s);
+	render_quantity(sb, "maxSurge", &rs->max_surge);
+	render_quantity(sb, "maxUnavailable", &rs->max_unavailable);
+	sb_printf(sb, ",\"minReadySeconds\":%d,"
+		  "\"progressDeadline\":\"%ds\"",
+		  rs->min_ready_s, rs->progress_deadline_s);
+	sb_printf(sb, ",\"primaryFirst\":%s,"
+		  "\"maxParallelRegions\":%d,\"soakTime\":\"%ds\"",
+		  rs->primary_first ? "true" : "false",
+		  rs->max_parallel_regions, rs->soak_s);
+	render_quantity(sb, "maxUnhealthy", &rs->max_unhealthy);
+	sb_puts(sb, "}");
+}
+
 static void
 render_spec(struct strbuf *sb, const struct regionset *rs)
 {
@@ -290,9 +323,9 @@ render_spec(struct strbuf *sb, const struct regionset *rs)
 		sb_puts(sb, ":");
 		sb_json_string(sb, rs->env[i].value);
 	}
-	sb_puts(sb, "},\"strategy\":{\"type\":");
-	sb_json_string(sb, rs->strategy);
-	sb_printf(sb, ",\"healthTimeout\":\"%ds\"}}", rs->health_timeout_s);
+	sb_puts(sb, "},\"strategy\":");
+	render_strategy(sb, rs);
+	sb_puts(sb, "}");
 }
 
 static void

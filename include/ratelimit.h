@@ -4,6 +4,21 @@
 
 #include <stddef.h>
 
+/* Fly's published limits per (action, machine or app): reads of one
+ * machine are cheaper than everything else. */
+#define RL_FLY_RATE 1.0
+#define RL_FLY_BURST 3.0
+#define RL_FLY_GET_RATE 5.0
+#define RL_FLY_GET_BURST 10.0
+
+/* The client refills at this share of Fly's rate. At exactly the
+ * published rate, requests leave evenly spaced but arrive bunched by
+ * varying latency (and, with many apps, by the loop serving them in
+ * turns), so the server sees two inside one refill period and answers
+ * 429. Running 10% slow leaves 0.1 s per request to absorb that; the
+ * burst stays as published, since it only sets how many go at once. */
+#define RL_PACE 0.9
+
 /* A bucket holds up to `burst` tokens and gains `rate` per second. */
 struct rl_bucket {
 	double rate;

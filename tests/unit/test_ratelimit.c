@@ -23,7 +23,8 @@ struct bucket_case {
 	int nsteps;
 };
 
-/* Fly's two published shapes: 1/s burst 3 and 5/s burst 10. */
+/* Fly's two published shapes, 1/s burst 3 and 5/s burst 10, and the
+ * paced one the client runs at. */
 static const struct bucket_case bucket_cases[] = {
 	{ "burst 3 then 1/s", 1, 3,
 	  { { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 1 }, { 0.25, 0.75 },
@@ -38,6 +39,9 @@ static const struct bucket_case bucket_cases[] = {
 	{ "a clock going back refills nothing", 1, 3,
 	  { { 10, 0 }, { 10, 0 }, { 10, 0 }, { 5, 1 }, { 5.5, 0.5 },
 	    { 6, 0 } }, 6 },
+	{ "paced: burst 3 then 0.9/s", 0.9, 3,
+	  { { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 1 / 0.9 }, { 1, 0.1 / 0.9 },
+	    { 1.2, 0 }, { 1.2, 0.92 / 0.9 } }, 7 },
 	{ "a fraction short of a token waits only the rest", 1, 1,
 	  { { 0, 0 }, { 0.999, 0.001 }, { 1, 0 } }, 3 },
 };
@@ -98,6 +102,43 @@ test_bucket_pacing(void **state)
 			sent++;
 	}
 	assert_true(now > 3 - EPS && now < 3 + EPS);
+}
+
+/* Requests that left the client paced at `rate` arrive at Fly's bucket
+ * with latency that drops by 0.1 s after the opening burst and then
+ * varies by 0.1 s: how many does the server refuse? */
+static int
+server_refusals(double rate)
+{
+	struct rl_bucket client, server;
+	double now = 0, wait, lat;
+	int sent = 0, refused = 0;
+
+	rl_init(&client, rate, RL_FLY_BURST, 0);
+	rl_init(&server, RL_FLY_RATE, RL_FLY_BURST, 0.1);
+	while (sent < 40) {
+		wait = rl_take(&client, now);
+		if (wait > 0) {
+			now += wait;
+			continue;
+		}
+		lat = sent < RL_FLY_BURST || sent % 2 ? 0.1 : 0;
+		if (rl_take(&server, now + lat) > 0)
+			refused++;
+		sent++;
+	}
+	return refused;
+}
+
+/* Pacing at exactly the published rate lets jitter through as 429s;
+ * the rate the client ships with absorbs it. */
+static void
+test_pace_absorbs_jitter(void **state)
+{
+	(void)state;
+	assert_true(server_refusals(RL_FLY_RATE) > 0);
+	assert_int_equal(server_refusals(RL_FLY_RATE * RL_PACE), 0);
+	assert_true(RL_PACE < 1.0);
 }
 
 static double
@@ -178,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_bucket_table),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_bucket_pacing),
+		cmocka_unit_test(test_pace_absorbs_jitter),
 		cmocka_unit_test(test_table_keys),
 		cmocka_unit_test(test_table_eviction),
 		cmocka_unit_test(test_table_sweep_keeps_busy),
