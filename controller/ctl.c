@@ -161,8 +161,11 @@ read_token(const struct options *o)
 static void
 log_versions(void)
 {
-	log_info("starting", "version=%s libev=%d.%d libcurl=%s json-c=%s "
-		 "libyaml=%s libmicrohttpd=%s", RHONE_VERSION,
+	/* Quoted, so that JSON logs keep versions as strings ("0.10" is not
+	 * the number 0.1). */
+	log_info("starting", "version=\"%s\" libev=\"%d.%d\" "
+		 "libcurl=\"%s\" json-c=\"%s\" libyaml=\"%s\" "
+		 "libmicrohttpd=\"%s\"", RHONE_VERSION,
 		 ev_version_major(), ev_version_minor(),
 		 curl_version_info(CURLVERSION_NOW)->version,
 		 json_c_version(), yaml_get_version_string(),

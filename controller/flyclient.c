@@ -27,12 +27,12 @@
 #define FC_CONNECT_TIMEOUT_MS 10000L
 #define FC_REQUEST_ID_HDR "fly-request-id:"
 
-/* Buckets per (action, machine or app), paced a little under Fly's
- * published limits: see RL_PACE for why. */
-#define FC_GET_RATE (RL_FLY_GET_RATE * RL_PACE)
-#define FC_GET_BURST RL_FLY_GET_BURST
-#define FC_RATE (RL_FLY_RATE * RL_PACE)
-#define FC_BURST RL_FLY_BURST
+/* Buckets per (action, machine or app) at Fly's published rates, with
+ * part of each burst held back: see RL_SLACK_S for why. */
+#define FC_GET_RATE RL_FLY_GET_RATE
+#define FC_GET_BURST RL_CLIENT_BURST(RL_FLY_GET_RATE, RL_FLY_GET_BURST)
+#define FC_RATE RL_FLY_RATE
+#define FC_BURST RL_CLIENT_BURST(RL_FLY_RATE, RL_FLY_BURST)
 
 struct fly_call {
 	struct fly_call *prev, *next;    /* in the queue or in flight */

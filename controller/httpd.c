@@ -5,6 +5,9 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <ev.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -234,6 +237,22 @@ parse_listen(const char *listen, struct sockaddr_in *sa)
 	return 0;
 }
 
+/* libmicrohttpd's own messages ("Failed to bind to port 0: Address
+ * already in use") become log lines like every other, one per message. */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warn("httpd_error", "error=%s", log_q(msg));
+}
+
 struct httpd *
 httpd_start(struct ctl *c, const char *listen)
 {
@@ -251,6 +270,7 @@ httpd_start(struct ctl *c, const char *listen)
 	h->ctl = c;
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
 		NULL, on_request, h,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONN_TIMEOUT,
@@ -259,7 +279,8 @@ httpd_start(struct ctl *c, const char *listen)
 	info = h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) :
 	       NULL;
 	if (info == NULL) {
-		log_error("listen_failed", "listen=%s", listen);
+		log_error("listen_failed", "listen=%s error=%s", listen,
+			  log_q(strerror(errno)));
 		if (h->d != NULL)
 			MHD_stop_daemon(h->d);
 		free(h);

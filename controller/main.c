@@ -150,13 +150,19 @@ static const struct command {
 int
 main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "help";
+	const char *cmd = argc > 1 ? argv[1] : NULL;
 	size_t i;
+
+	/* No command is a usage error, as with git and kubectl: the usage
+	 * goes to stderr and a script that forgot the command fails. */
+	if (cmd == NULL) {
+		options_usage(stderr);
+		return 2;
+	}
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cmd, commands[i].name) == 0)
-			return commands[i].fn(argc > 1 ? argc - 2 : 0,
-					      argv + (argc > 1 ? 2 : 1));
+			return commands[i].fn(argc - 2, argv + 2);
 	fprintf(stderr, "unknown command \"%s\"\n", cmd);
 	options_usage(stderr);
 	return 2;

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "log.h"
 #include "metrics.h"
+#include "plancheck.h"
 #include "reconcile.h"
 #include "status.h"
 #include "util.h"
@@ -71,6 +72,7 @@ entry_take_spec(struct entry *e, struct regionset *rs)
 		log_info("regionset_updated", "regionset=%s app=%s "
 			 "generation=%ld image=%s", rs->name, rs->app,
 			 e->generation + 1, rs->image);
+		plancheck_note_change(e, e->rs, rs);
 		rs_free(e->rs);
 		e->rs = rs;
 		e->generation++;
@@ -225,7 +227,9 @@ store_set_error(struct ctl *c, const struct yaml_load *ld)
 void
 store_apply(struct ctl *c, struct yaml_load *ld)
 {
+	char before[sizeof(c->revision)];
 	size_t i;
+	int same;
 
 	store_set_error(c, ld);
 	c->source_failed = ld->source_failed;
@@ -242,11 +246,19 @@ store_apply(struct ctl *c, struct yaml_load *ld)
 	store_take_sets(c, ld);
 	store_take_errors(c, ld);
 	store_drop_absent(c);
+	util_strlcpy(before, c->revision, sizeof(before));
 	store_revision(c, ld);
+	/* A resync that finds what was already in force is news only at
+	 * debug level: a 30 s resync would otherwise fill the log. */
+	same = c->loaded && ld->errors.n == 0 &&
+	       strcmp(before, c->revision) == 0;
 	c->loaded = 1;
 	c->last_load = util_now();
-	log_info("source_loaded", "source=%s revision=%s sets=%zu errors=%zu",
-		 c->opt.source, c->revision, c->nentries, ld->errors.n);
+	if (log_enabled(same ? LOG_DEBUG : LOG_INFO))
+		log_emit(same ? LOG_DEBUG : LOG_INFO, "source_loaded",
+			 "source=%s revision=%s sets=%zu errors=%zu",
+			 c->opt.source, c->revision, c->nentries,
+			 ld->errors.n);
 	for (i = 0; i < c->nentries; i++)
 		ctl_enqueue(c->entries[i]);
 }

@@ -1,6 +1,5 @@
 /* flyclient.h - asynchronous Fly Machines API client on libcurl multi and
- * libev, with client-side token buckets just under Fly's published
- * rates. */
+ * libev, with client-side token buckets at Fly's published rates. */
 #ifndef RHONE_FLYCLIENT_H
 #define RHONE_FLYCLIENT_H
 
@@ -25,8 +24,9 @@ typedef void (*fly_done_fn)(void *arg, const struct fly_response *resp);
 /* Request options. `op` names the API action (list, create, get,
  * update, start, stop, destroy, wait, lease, ...), and with `key` (the
  * app name for app-scoped actions, the machine id otherwise) selects a
- * token bucket: get 4.5/s burst 10, everything else 0.9/s burst 3
- * (90% of Fly's published rates, see RL_PACE). */
+ * token bucket: get 5/s burst 5, everything else 1/s burst 2 (Fly's
+ * published rates, with a second's worth of burst held back: see
+ * RL_SLACK_S). */
 struct fly_request {
 	const char *op;
 	const char *key;

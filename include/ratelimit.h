@@ -11,13 +11,20 @@
 #define RL_FLY_GET_RATE 5.0
 #define RL_FLY_GET_BURST 10.0
 
-/* The client refills at this share of Fly's rate. At exactly the
- * published rate, requests leave evenly spaced but arrive bunched by
- * varying latency (and, with many apps, by the loop serving them in
- * turns), so the server sees two inside one refill period and answers
- * 429. Running 10% slow leaves 0.1 s per request to absorb that; the
- * burst stays as published, since it only sets how many go at once. */
-#define RL_PACE 0.9
+/* The client refills at Fly's rate but holds back part of the burst.
+ * Requests leave evenly spaced and arrive bunched by varying latency
+ * (and, with many apps, by the loop serving them in turns): with the
+ * full burst, the server sees one more than it has tokens for and
+ * answers 429. Keeping RL_SLACK_S seconds' worth of tokens unused
+ * absorbs up to that much bunching at no cost to the sustained rate;
+ * only the opening burst is smaller. */
+#define RL_SLACK_S 1.0
+
+/* The burst the client uses against a server bucket of (rate, burst):
+ * at least 1. */
+#define RL_CLIENT_BURST(rate, burst) \
+	((burst) - (rate) * RL_SLACK_S >= 1.0 ? \
+	 (burst) - (rate) * RL_SLACK_S : 1.0)
 
 /* A bucket holds up to `burst` tokens and gains `rate` per second. */
 struct rl_bucket {

@@ -33,6 +33,16 @@ def test_help_lists_every_option():
         assert flag in out.stdout
 
 
+def test_no_command_is_a_usage_error():
+    out = run()
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr.startswith("usage: rhone-controller run")
+    out = run("frobnicate")
+    assert out.returncode == 2
+    assert 'unknown command "frobnicate"' in out.stderr
+
+
 def test_unknown_option_and_bad_duration_are_rejected():
     r = run("run", "--sourc", "x")
     assert r.returncode == 2 and "unknown option --sourc" in r.stderr
@@ -46,6 +56,28 @@ def test_missing_token_is_a_startup_error(tmp_path):
             env=env)
     assert r.returncode == 1
     assert "no_token" in r.stderr
+
+
+def test_port_in_use_is_one_json_log_line_per_message(tmp_path):
+    import json
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(os.environ, FLY_API_TOKEN="t")
+        r = subprocess.run([BINARY, "run", "--source", str(tmp_path),
+                            "--listen", f"127.0.0.1:{port}",
+                            "--fly-api-url", "http://127.0.0.1:1",
+                            "--log-format", "json"],
+                           capture_output=True, text=True, env=env,
+                           timeout=20)
+    assert r.returncode == 1
+    lines = [json.loads(line) for line in r.stderr.splitlines()]
+    failed = [x for x in lines if x["event"] == "listen_failed"]
+    assert len(failed) == 1
+    assert failed[0]["listen"] == f"127.0.0.1:{port}"
+    assert "in use" in failed[0]["error"]
 
 
 def test_token_file_content_never_printed(tmp_path):

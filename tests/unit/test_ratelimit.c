@@ -24,7 +24,7 @@ struct bucket_case {
 };
 
 /* Fly's two published shapes, 1/s burst 3 and 5/s burst 10, and the
- * paced one the client runs at. */
+ * a slower one. */
 static const struct bucket_case bucket_cases[] = {
 	{ "burst 3 then 1/s", 1, 3,
 	  { { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 1 }, { 0.25, 0.75 },
@@ -39,7 +39,7 @@ static const struct bucket_case bucket_cases[] = {
 	{ "a clock going back refills nothing", 1, 3,
 	  { { 10, 0 }, { 10, 0 }, { 10, 0 }, { 5, 1 }, { 5.5, 0.5 },
 	    { 6, 0 } }, 6 },
-	{ "paced: burst 3 then 0.9/s", 0.9, 3,
+	{ "slower: burst 3 then 0.9/s", 0.9, 3,
 	  { { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 1 / 0.9 }, { 1, 0.1 / 0.9 },
 	    { 1.2, 0 }, { 1.2, 0.92 / 0.9 } }, 7 },
 	{ "a fraction short of a token waits only the rest", 1, 1,
@@ -104,25 +104,26 @@ test_bucket_pacing(void **state)
 	assert_true(now > 3 - EPS && now < 3 + EPS);
 }
 
-/* Requests that left the client paced at `rate` arrive at Fly's bucket
- * with latency that drops by 0.1 s after the opening burst and then
- * varies by 0.1 s: how many does the server refuse? */
+/* Requests that left the client's bucket of (rate, burst) arrive at
+ * Fly's bucket with latency that drops by `jitter` seconds after the
+ * opening burst and then varies by that much: how many does the server
+ * refuse? */
 static int
-server_refusals(double rate)
+server_refusals(double rate, double burst, double jitter)
 {
 	struct rl_bucket client, server;
 	double now = 0, wait, lat;
 	int sent = 0, refused = 0;
 
-	rl_init(&client, rate, RL_FLY_BURST, 0);
-	rl_init(&server, RL_FLY_RATE, RL_FLY_BURST, 0.1);
+	rl_init(&client, rate, burst, 0);
+	rl_init(&server, RL_FLY_RATE, RL_FLY_BURST, jitter);
 	while (sent < 40) {
 		wait = rl_take(&client, now);
 		if (wait > 0) {
 			now += wait;
 			continue;
 		}
-		lat = sent < RL_FLY_BURST || sent % 2 ? 0.1 : 0;
+		lat = sent < burst || sent % 2 ? jitter : 0;
 		if (rl_take(&server, now + lat) > 0)
 			refused++;
 		sent++;
@@ -130,15 +131,23 @@ server_refusals(double rate)
 	return refused;
 }
 
-/* Pacing at exactly the published rate lets jitter through as 429s;
- * the rate the client ships with absorbs it. */
+/* Fly's own burst lets jitter through as 429s; the burst the client
+ * ships with absorbs up to RL_SLACK_S of it, and the sustained rate
+ * stays Fly's. */
 static void
-test_pace_absorbs_jitter(void **state)
+test_slack_absorbs_jitter(void **state)
 {
+	double burst = RL_CLIENT_BURST(RL_FLY_RATE, RL_FLY_BURST);
+	double j;
+
 	(void)state;
-	assert_true(server_refusals(RL_FLY_RATE) > 0);
-	assert_int_equal(server_refusals(RL_FLY_RATE * RL_PACE), 0);
-	assert_true(RL_PACE < 1.0);
+	assert_true(burst > 2.0 - EPS && burst < 2.0 + EPS);
+	assert_true(server_refusals(RL_FLY_RATE, RL_FLY_BURST, 0.1) > 0);
+	for (j = 0.1; j < RL_SLACK_S + EPS; j += 0.1)
+		assert_int_equal(server_refusals(RL_FLY_RATE, burst, j), 0);
+	burst = RL_CLIENT_BURST(RL_FLY_GET_RATE, RL_FLY_GET_BURST);
+	assert_true(burst > 5.0 - EPS && burst < 5.0 + EPS);
+	assert_true(RL_CLIENT_BURST(1.0, 1.0) > 1.0 - EPS);
 }
 
 static double
@@ -219,7 +228,7 @@ main(void)
 		cmocka_unit_test(test_bucket_table),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_bucket_pacing),
-		cmocka_unit_test(test_pace_absorbs_jitter),
+		cmocka_unit_test(test_slack_absorbs_jitter),
 		cmocka_unit_test(test_table_keys),
 		cmocka_unit_test(test_table_eviction),
 		cmocka_unit_test(test_table_sweep_keeps_busy),
