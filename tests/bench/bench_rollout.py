@@ -138,9 +138,12 @@ def main():
         change = timed(ctl, napps, 2)
         calls = get(sim_url + "/_sim/calls")
     finally:
+        usage = []
         for p in reversed(procs):
             p.terminate()
-            p.wait()
+            _, _, ru = os.wait4(p.pid, 0)
+            p.returncode = 0
+            usage.append(ru)
         shutil.rmtree(folder, ignore_errors=True)
     by_op = {name: op["by_status"].get("429", 0)
              for name, op in calls["ops"].items()
@@ -156,6 +159,11 @@ def main():
     print(f"bench=rollout apps={napps} calls={calls['total']} "
           f"status_429={n429} " +
           " ".join(f"status_429_{k}={v}" for k, v in sorted(by_op.items())))
+    # usage[0] is the controller's (stopped first), usage[1] flysim's.
+    for name, ru in zip(("controller", "flysim"), usage):
+        print(f"bench=rollout apps={napps} process={name} "
+              f"cpu_seconds={ru.ru_utime + ru.ru_stime:.1f} "
+              f"max_rss_kib={ru.ru_maxrss}")
 
 
 if __name__ == "__main__":
