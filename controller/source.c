@@ -22,6 +22,7 @@
 
 #define SOURCE_DEBOUNCE 0.1
 #define SOURCE_TRIES 3          /* reads of a tree that moves under us */
+#define LINKS_MAX 64            /* symlinks on the path we follow */
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
 		    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
 		    IN_MOVE_SELF | IN_ATTRIB)
@@ -35,6 +36,11 @@ struct source {
 	void *arg;
 	int ifd;
 	int link_wd_max;             /* watches up to this one hold links */
+	size_t nlinks;               /* which names those watches are for */
+	struct link_watch {
+		int wd;
+		char name[NAME_MAX + 1];
+	} links[LINKS_MAX];
 	ev_io io;
 	ev_timer debounce;
 };
@@ -98,8 +104,18 @@ watch_links(struct source *s)
 			continue;
 		parent_of(prefix, parent, sizeof(parent));
 		wd = inotify_add_watch(s->ifd, parent, LINK_MASK);
+		if (wd < 0)
+			continue;
 		if (wd > max)
 			max = wd;
+		if (s->nlinks < LINKS_MAX) {
+			const char *base = strrchr(prefix, '/');
+			s->links[s->nlinks].wd = wd;
+			util_strlcpy(s->links[s->nlinks].name,
+				     base ? base + 1 : prefix,
+				     sizeof(s->links[0].name));
+			s->nlinks++;
+		}
 	}
 	return max;     /* watches are numbered upwards: the tree's follow */
 }
@@ -119,6 +135,7 @@ source_rewatch(struct source *s)
 			 log_q(strerror(errno)));
 		return;
 	}
+	s->nlinks = 0;
 	s->link_wd_max = watch_links(s);
 	ev_io_init(&s->io, on_inotify, s->ifd, EV_READ);
 	s->io.data = s;
@@ -253,9 +270,27 @@ yaml_name(const char *name)
 	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
-/* Whether a batch of events can change what a load reads: anything on
- * the folders that hold symlinks, folders coming and going, YAML files.
- * A log file written into the source folder must not cause reloads. */
+/* Whether an event in a folder that holds a link on our path names that
+ * link (or the watch itself went away). Other entries of that folder,
+ * such as the other tests' files beside a source in /tmp, are not ours. */
+static int
+link_event(const struct source *s, const struct inotify_event *ev)
+{
+	size_t i;
+
+	if (ev->len == 0 || (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED)))
+		return 1;
+	for (i = 0; i < s->nlinks; i++)
+		if (s->links[i].wd == ev->wd &&
+		    strcmp(s->links[i].name, ev->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether a batch of events can change what a load reads: the links on
+ * the path being swapped, folders coming and going inside the tree, YAML
+ * files. A log file written into the source folder, or anything else
+ * beside a link, must not cause reloads. */
 static int
 events_relevant(const struct source *s, const char *buf, size_t len)
 {
@@ -265,7 +300,12 @@ events_relevant(const struct source *s, const char *buf, size_t len)
 	for (off = 0; off + sizeof(*ev) <= len;
 	     off += sizeof(*ev) + ev->len) {
 		ev = (const struct inotify_event *)(const void *)(buf + off);
-		if (ev->wd <= s->link_wd_max || ev->len == 0 ||
+		if (ev->wd <= s->link_wd_max) {
+			if (link_event(s, ev))
+				return 1;
+			continue;
+		}
+		if (ev->len == 0 ||
 		    (ev->mask & (IN_ISDIR | IN_Q_OVERFLOW | IN_IGNORED)) ||
 		    yaml_name(ev->name))
 			return 1;

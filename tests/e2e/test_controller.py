@@ -24,8 +24,8 @@ def sim(flysim_factory):
 def ctl_factory(sim):
     made = []
 
-    def make(extra_args=(), start=True, files=None):
-        c = Controller(sim.url, free_port(), extra_args)
+    def make(extra_args=(), start=True, files=None, source=None):
+        c = Controller(sim.url, free_port(), extra_args, source=source)
         for name, text in (files or {}).items():
             c.write(name, text)
         made.append(c)
@@ -296,6 +296,33 @@ def test_non_yaml_writes_do_not_reload(sim, ctl_factory):
                                   "fra"))
     wait_for(lambda: c.output().count("event=source_loaded") > loads,
              timeout=10, what="reload after a YAML write")
+
+
+def test_changes_beside_the_source_do_not_reload(sim, ctl_factory,
+                                                tmp_path):
+    # The folder holding the source is watched for the source itself
+    # being swapped (git-sync); other entries there are someone else's.
+    src = tmp_path / "regionsets"
+    src.mkdir()
+    c = ctl_factory(files={"web.yaml": THREE}, source=str(src),
+                    extra_args=["--resync", "1h"])
+    c.wait_phase("web", "Converged")
+    loads = source_loads(c)
+    for i in range(5):
+        (tmp_path / f"other-{i}").mkdir()
+        (tmp_path / f"other-{i}.yaml").write_text("x: 1\n")
+        (tmp_path / f"other-{i}.yaml").rename(tmp_path / f"moved-{i}.yaml")
+        time.sleep(0.1)
+    time.sleep(1)
+    assert source_loads(c) == loads
+    # Replacing the source folder itself is noticed.
+    new = tmp_path / "regionsets.new"
+    new.mkdir()
+    (new / "web.yaml").write_text(THREE.replace("iad", "ord"))
+    src.rename(tmp_path / "regionsets.old")
+    new.rename(src)
+    wait_for(lambda: source_loads(c) > loads, timeout=10,
+             what="reload after the source folder was replaced")
 
 
 def test_file_level_yaml_error_is_logged(sim, ctl_factory):
