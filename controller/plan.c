@@ -303,7 +303,7 @@ region_hold(const struct plan_input *in, const struct plan_region *pr)
 
 	for (i = 0; i < in->nholds; i++) {
 		const struct plan_hold *h = &in->holds[i];
-		if (h->kind == PLAN_HOLD_LEASE ||
+		if (h->kind == PLAN_HOLD_LEASE || h->retry ||
 		    strcmp(h->region, pr->code) != 0)
 			continue;
 		if (h->kind == PLAN_HOLD_CAPACITY ||
@@ -311,6 +311,19 @@ region_hold(const struct plan_input *in, const struct plan_region *pr)
 			return h;
 	}
 	return NULL;
+}
+
+static int
+capacity_retry(const struct plan_input *in, const struct plan_region *pr)
+{
+	size_t i;
+
+	for (i = 0; i < in->nholds; i++)
+		if (in->holds[i].kind == PLAN_HOLD_CAPACITY &&
+		    in->holds[i].retry &&
+		    strcmp(in->holds[i].region, pr->code) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -452,6 +465,11 @@ plan_create(const struct plan_input *in, struct plan *p, int r,
 		set_phase(pr, PLAN_DEGRADED, hold_reason(h));
 		return 0;
 	}
+	/* Trying again after a capacity error is not progress yet: the
+	 * region stays Degraded (and its phase does not flap with each
+	 * retry) until a create there works. */
+	if (missing > 0 && room > 0 && capacity_retry(in, pr))
+		set_phase(pr, PLAN_DEGRADED, "InsufficientCapacity");
 	for (i = 0; i < missing && i < room; i++) {
 		if (plan_add(p, PLAN_CREATE, pr->outdated ? PLAN_REPLACE :
 			     PLAN_MISSING, r, -1) < 0)

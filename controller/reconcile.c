@@ -143,6 +143,18 @@ hold_note(struct entry *e, const struct plan_hold *key, double now,
 	return h->backoff;
 }
 
+/* A create in the region worked: a capacity hold there is over. */
+static void
+capacity_found(struct entry *e, const char *region)
+{
+	size_t i;
+
+	for (i = 0; i < e->nholds; i++)
+		if (e->holds[i].key.kind == PLAN_HOLD_CAPACITY &&
+		    strcmp(e->holds[i].key.region, region) == 0)
+			e->holds[i] = e->holds[--e->nholds];
+}
+
 /* Lease and capacity trouble is one machine's or one region's: it
  * holds that back for a while and does not slow the rest of the set. */
 static int
@@ -183,6 +195,8 @@ reconcile_action_done(struct entry *e, const char *region,
 		set_region_error(e, region, reason, error);
 		if (!hold_for_failure(e, region, machine, reason))
 			rd->failed = 1;
+	} else if (region[0] != '\0' && machine[0] == '\0') {
+		capacity_found(e, region);      /* a create worked there */
 	}
 	if (--e->pending == 0)
 		round_finish(rd);
@@ -226,13 +240,22 @@ holds_active(const struct entry *e, double now, struct plan_hold *out)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < e->nholds; i++)
-		if (e->holds[i].until > now)
-			out[n++] = e->holds[i].key;
+	for (i = 0; i < e->nholds; i++) {
+		const struct hold *h = &e->holds[i];
+		if (h->until > now) {
+			out[n] = h->key;
+			out[n++].retry = 0;
+		} else if (h->key.kind == PLAN_HOLD_CAPACITY &&
+			   h->until + CAPACITY_HOLD_MAX > now) {
+			out[n] = h->key;
+			out[n++].retry = 1;
+		}
+	}
 	return n;
 }
 
-/* Regions held back by the waves or the storm brake say by whom. */
+/* Regions held back by the waves or the storm brake say by whom;
+ * regions the plan check holds say why and what is left there. */
 static void
 note_held_back(struct entry *e, const struct plan *p)
 {

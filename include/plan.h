@@ -76,6 +76,8 @@ struct plan_hold {
 	char config_hash[RS_HASH_LEN + 1];
 	enum plan_hold_kind kind;
 	char machine[FLY_ID_MAX];
+	int retry;      /* capacity: the wait is over and creates are tried
+			 * again; the region stays Degraded until one works */
 };
 
 struct plan_input {

@@ -174,6 +174,15 @@ def test_capacity_missing_in_one_region_only(sim, ctl_factory):
              timeout=60, what="the other regions converge")
     assert per_region(alive(sim)) == {"iad": 1, "nrt": 1}
     assert c.phase("web") == "Degraded"
+    # Retries (after 5 s, then 10 s) do not make the set look as if it
+    # were progressing again: it stays Degraded until a create works.
+    seen = set()
+    end = time.time() + 12
+    while time.time() < end:
+        seen.add((c.phase("web"), region_status(c, "fra")["phase"]))
+        time.sleep(0.1)
+    assert seen == {("Degraded", "Degraded")}
+    assert sim.calls()["ops"]["create"]["by_status"].get("422", 0) >= 2
     sim.configure(capacity_regions={"fra": None})
     c.wait_phase("web", "Converged", timeout=120)
     assert per_region(alive(sim)) == {"iad": 1, "fra": 1, "nrt": 1}

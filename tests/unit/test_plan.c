@@ -117,10 +117,11 @@ struct pcase {
 #define ACTIONS(...) ((const struct xact[]){ __VA_ARGS__, NOACT })
 #define EXPECT(...) ((const struct xregion[]){ __VA_ARGS__, XEND })
 #define HOLDS(...) ((const struct plan_hold[]){ __VA_ARGS__, \
-	{ "", "", PLAN_HOLD_ROLLBACK, "" } })
-#define RBHOLD(reg, hash) { reg, hash, PLAN_HOLD_ROLLBACK, "" }
-#define CAPHOLD(reg) { reg, "", PLAN_HOLD_CAPACITY, "" }
-#define LEASEHOLD(reg, id) { reg, "", PLAN_HOLD_LEASE, id }
+	{ "", "", PLAN_HOLD_ROLLBACK, "", 0 } })
+#define RBHOLD(reg, hash) { reg, hash, PLAN_HOLD_ROLLBACK, "", 0 }
+#define CAPHOLD(reg) { reg, "", PLAN_HOLD_CAPACITY, "", 0 }
+#define CAPRETRY(reg) { reg, "", PLAN_HOLD_CAPACITY, "", 1 }
+#define LEASEHOLD(reg, id) { reg, "", PLAN_HOLD_LEASE, id, 0 }
 #define NONE_M ((const struct mdesc[]){ END })
 #define NONE_A ((const struct xact[]){ NOACT })
 
@@ -561,6 +562,20 @@ static struct pcase cases[] = {
 		.phase = PLAN_DEGRADED,
 	},
 	{
+		/* Its wait over, the region tries again but stays Degraded
+		 * until a create works: the phase does not flap. */
+		.name = "capacity retry creates and stays degraded",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 2, NULL }),
+		.machines = MACHINES(READY("in1", "iad", HB, 100),
+				     READY("fn1", "fra", HB, 100)),
+		.holds = HOLDS(CAPRETRY("fra")),
+		.actions = ACTIONS(CREATE(MISSING, "fra")),
+		.expect = EXPECT({ "iad", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "fra", 2, 1, 1, 1, 0, 0, 0, NOCAP }),
+		.phase = PLAN_DEGRADED,
+	},
+	{
 		/* A leased machine is never destroyed: retiring skips it,
 		 * and scale-down takes the next victim instead. */
 		.name = "leased machines are skipped",
@@ -650,7 +665,7 @@ static struct pcase cases[] = {
 		.hash = HB,
 		.regions = REGIONS({ "iad", 1, NULL }),
 		.machines = MACHINES(READY("o1", "iad", HA, 9000)),
-		.holds = HOLDS({ "iad", HB, PLAN_HOLD_DEADLINE, "" }),
+		.holds = HOLDS({ "iad", HB, PLAN_HOLD_DEADLINE, "", 0 }),
 		.actions = NONE_A,
 		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0,
 				   PLAN_DEGRADED, "ProgressDeadlineExceeded" }),
