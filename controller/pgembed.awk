@@ -12,7 +12,7 @@ function fail(msg) {
 }
 
 function cstr(s) {
-	gsub(/\\/, "\\\\", s)
+	gsub(/\\/, "&&", s)  # "&&": every awk doubles the match
 	gsub(/"/, "\\\"", s)
 	gsub(/\t/, "\\t", s)
 	return "\"" s "\\n\""
