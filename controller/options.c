@@ -22,7 +22,8 @@ struct opt_row {
 
 static const struct opt_row rows[] = {
 	{ "source", "RHONE_SOURCE", OPT_STRING, NULL, OFF(source),
-	  "folder of RegionSet YAML files (read recursively)" },
+	  "folder of RegionSet YAML files (read recursively), or a "
+	  "postgres:// URL" },
 	{ "fly-api-url", "FLY_API_URL", OPT_STRING,
 	  "https://api.machines.dev", OFF(fly_api_url),
 	  "base URL of the Fly Machines API" },

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "plancheck.h"
 #include "region.h"
 #include "util.h"
 
@@ -28,7 +29,7 @@
 #define PGS_STATUS_EVERY 1.0
 
 static const char pgs_query_sql[] =
-	"SELECT fly_app_id, primary_region, regions, counts, image "
+	"SELECT fly_app_id, primary_region, regions, counts, image, plan "
 	"FROM rhone_desired ORDER BY fly_app_id";
 
 /* The whole list goes each time it changed: the function itself leaves
@@ -187,6 +188,7 @@ struct pgs_row {
 	const char *regions;
 	const char *counts;
 	const char *image;
+	const char *plan;        /* the team's; decides the plan check */
 };
 
 static int
@@ -265,8 +267,10 @@ pgs_row_set(const struct pgs_row *r, struct rs_errors *errs)
 		goto failed;
 	}
 	rs->image = strdup(r->image);
-	if (rs->image == NULL || pgs_regions(rs, r, errs) < 0 ||
-	    rs_finalize(rs) < 0)
+	if (rs->image == NULL || pgs_regions(rs, r, errs) < 0)
+		goto failed;
+	plancheck_apply(rs, r->plan);
+	if (rs_finalize(rs) < 0)
 		goto failed;
 	return rs;
 failed:
@@ -295,7 +299,7 @@ pgs_load_row(struct yaml_load *ld, const PGresult *res, int i)
 	struct pgs_row r = {
 		PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 		PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		PQgetvalue(res, i, 4),
+		PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
 	};
 	struct regionset *rs;
 	size_t before = ld->errors.n;
@@ -314,18 +318,24 @@ pgs_load_row(struct yaml_load *ld, const PGresult *res, int i)
 			      "out of memory or too many regions");
 }
 
+static void
+pgs_fill(struct yaml_load *ld, const PGresult *res)
+{
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++)
+		pgs_load_row(ld, res, i);
+	yaml_load_finish(ld);
+}
+
 /* The rows of rhone_desired as a load; NULL only when out of memory. */
 static struct yaml_load *
 pgs_build(const PGresult *res)
 {
 	struct yaml_load *ld = calloc(1, sizeof(*ld));
-	int i;
 
-	if (ld == NULL)
-		return NULL;
-	for (i = 0; i < PQntuples(res); i++)
-		pgs_load_row(ld, res, i);
-	yaml_load_finish(ld);
+	if (ld != NULL)
+		pgs_fill(ld, res);
 	return ld;
 }
 

@@ -21,7 +21,13 @@
  * A machine on a host that is not ok counts as outdated: it is replaced,
  * not waited for. Machines of a region that left the spec are destroyed;
  * machines that are not ours are only counted. Holds from the caller
- * block creates in a region or destroys of a leased machine. */
+ * block creates in a region or destroys of a leased machine.
+ *
+ * A region the spec holds (the team's plan does not allow it) gets no
+ * action at all: nothing is created, replaced, updated or destroyed
+ * there, a new image included. Its machines are counted and reported,
+ * its desired count is what it has, and it neither counts toward the
+ * set's phase, the storm brake or the waves, nor waits for them. */
 #include "plan.h"
 
 #include <stdlib.h>
@@ -50,7 +56,7 @@ static const char *const reason_names[] = {
 	"rollback", "deadline",
 };
 static const char *const phase_names[] = {
-	"Converged", "Progressing", "Degraded",
+	"Converged", "Progressing", "Degraded", "Held",
 };
 
 const char *
@@ -146,6 +152,12 @@ static int
 owned(const struct regionset *rs, const struct fly_machine *m)
 {
 	return fly_machine_managed(m) && strcmp(m->regionset, rs->name) == 0;
+}
+
+static int
+held(const struct plan_region *pr)
+{
+	return pr->spec != NULL && pr->spec->held;
 }
 
 static int
@@ -692,6 +704,14 @@ plan_spec_region(const struct plan_input *in, struct plan *p, int r,
 	return 0;
 }
 
+/* Held by the spec: counted and reported, never acted on. */
+static void
+plan_held_region(struct plan_region *pr)
+{
+	pr->desired = pr->current;
+	set_phase(pr, PLAN_HELD, "PlanRequired");
+}
+
 static int
 plan_removed_region(const struct plan_input *in, struct plan *p, int r,
 		    const struct bucket *b)
@@ -728,6 +748,8 @@ count_unhealthy(const struct plan_input *in, struct plan *p,
 
 	for (r = 0; r < p->nregions; r++) {
 		const long *up = b[r].updated, *out = b[r].outdated;
+		if (held(&p->regions[r]))
+			continue;
 		desired += p->regions[r].desired;
 		for (i = 0; i < b[r].nupdated; i++)
 			p->unhealthy += unhealthy(in, &in->machines[up[i]]);
@@ -764,10 +786,11 @@ plan_waves(const struct plan_input *in, struct plan *p,
 		p->regions[r].wave = at < 0 ? 0 : per > 0 ? at / per +
 			in->rs->primary_first : in->rs->primary_first;
 		p->regions[r].waiting_for = -1;
-		if (p->regions[r].outdated == 0)
+		if (p->regions[r].outdated == 0 || held(&p->regions[r]))
 			continue;       /* nothing to roll out here */
 		for (k = 0; k < r; k++)
 			if (p->regions[k].wave < p->regions[r].wave &&
+			    !held(&p->regions[k]) &&
 			    !settled(in, &p->regions[k], &b[k])) {
 				p->regions[r].waiting_for = k;
 				break;
@@ -787,11 +810,16 @@ plan_regions(const struct plan_input *in, struct plan *p, struct bucket *b)
 	plan_waves(in, p, b);
 	for (r = 0; r < p->nregions; r++) {
 		struct plan_region *pr = &p->regions[r];
-		int rc = pr->spec ? plan_spec_region(in, p, (int)r, &b[r]) :
-			 plan_removed_region(in, p, (int)r, &b[r]);
+		int rc = 0;
+		if (held(pr))
+			plan_held_region(pr);
+		else if (pr->spec != NULL)
+			rc = plan_spec_region(in, p, (int)r, &b[r]);
+		else
+			rc = plan_removed_region(in, p, (int)r, &b[r]);
 		if (rc < 0)
 			return -1;
-		if (pr->phase > p->phase)
+		if (pr->phase > p->phase && pr->phase != PLAN_HELD)
 			p->phase = pr->phase;
 	}
 	return 0;

@@ -1,6 +1,7 @@
-/* plancmd.c - "rhone-controller plan": read the source, list each app's
- * machines once, run the planner and print its actions. It makes no
- * mutating call: the only request it sends is the list. */
+/* plancmd.c - "rhone-controller plan": read the source (a folder, or a
+ * database read once), list each app's machines once, run the planner
+ * and print its actions and the regions it holds. It makes no mutating
+ * call: the only request it sends is the list. */
 #include "plancmd.h"
 
 #include <ev.h>
@@ -11,7 +12,9 @@
 #include "flyclient.h"
 #include "flymachine.h"
 #include "options.h"
+#include "pgsource.h"
 #include "plan.h"
+#include "plancheck.h"
 #include "util.h"
 #include "yamlsrc.h"
 
@@ -116,6 +119,27 @@ pc_print_action(const struct plan *p, const struct plan_action *a,
 	printf("\n");
 }
 
+/* A region the plan check holds: no action, and why. */
+static void
+pc_print_held(const struct regionset *rs, const struct plan_region *pr)
+{
+	char msg[160];
+
+	plancheck_region_message(rs, pr->current, msg, sizeof(msg));
+	printf("  %-4s %-8s %-15s %s\n", pr->code, "held", pr->reason, msg);
+}
+
+static int
+pc_held_count(const struct plan *p)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->nregions; i++)
+		n += p->regions[i].phase == PLAN_HELD;
+	return n;
+}
+
 /* Print one set's plan; the number of actions, -1 on error. */
 static long
 pc_plan_one(const struct pc_set *s)
@@ -124,6 +148,7 @@ pc_plan_one(const struct pc_set *s)
 	struct plan_input in = { .rs = s->rs, .machines = s->ms,
 				 .nmachines = s->n, .now = util_now() };
 	size_t i;
+	int held;
 
 	if (s->error[0] != '\0') {
 		printf("RegionSet %s (app %s): error: %s\n", s->rs->name,
@@ -135,14 +160,22 @@ pc_plan_one(const struct pc_set *s)
 		printf("RegionSet %s: planning failed\n", s->rs->name);
 		return -1;
 	}
+	held = pc_held_count(&p);
 	if (p.nactions == 0)
-		printf("RegionSet %s (app %s): no changes\n", s->rs->name,
+		printf("RegionSet %s (app %s): no changes", s->rs->name,
 		       s->rs->app);
 	else
-		printf("RegionSet %s (app %s): %zu change%s\n", s->rs->name,
+		printf("RegionSet %s (app %s): %zu change%s", s->rs->name,
 		       s->rs->app, p.nactions, p.nactions == 1 ? "" : "s");
+	if (held > 0)
+		printf(", %d region%s held (%s)", held, held == 1 ? "" : "s",
+		       PLANCHECK_REASON);
+	printf("\n");
 	for (i = 0; i < p.nactions; i++)
 		pc_print_action(&p, &p.actions[i], s->ms);
+	for (i = 0; i < p.nregions; i++)
+		if (p.regions[i].phase == PLAN_HELD)
+			pc_print_held(s->rs, &p.regions[i]);
 	i = p.nactions;
 	plan_free(&p);
 	return (long)i;
@@ -168,6 +201,24 @@ pc_report(struct pc_set *sets, size_t nsets, int failed)
 	return changes ? 2 : 0;
 }
 
+/* A database read once; -2 when it cannot be read at all. */
+static int
+pc_load_db(const struct options *o, struct yaml_load *ld)
+{
+	char err[512];
+	char *shown;
+
+	if (pgsource_read_once(o->source, ld, err, sizeof(err)) == 0)
+		return 0;
+	shown = pgsource_redact(o->source);
+	fprintf(stderr, "plan: cannot read desired state from %s: %s\n",
+		shown ? shown : "the database", err);
+	free(shown);
+	return -2;
+}
+
+/* 0 when the source read cleanly, -1 with errors (printed), -2 when it
+ * could not be read at all. */
 static int
 pc_load(const struct options *o, struct yaml_load *ld)
 {
@@ -175,7 +226,10 @@ pc_load(const struct options *o, struct yaml_load *ld)
 	size_t i;
 
 	memset(ld, 0, sizeof(*ld));
-	yaml_load_dir(o->source, ld);
+	if (pgsource_is_url(o->source) && pc_load_db(o, ld) < 0)
+		return -2;
+	if (!pgsource_is_url(o->source))
+		yaml_load_dir(o->source, ld);
 	for (i = 0; i < ld->errors.n; i++) {
 		rs_error_format(&ld->errors.items[i], msg, sizeof(msg));
 		fprintf(stderr, "%s\n", msg);
@@ -228,12 +282,13 @@ plancmd_main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	}
 	if (o.source == NULL) {
-		fprintf(stderr, "plan: give --source DIR\n");
+		fprintf(stderr, "plan: give --source DIR or --source "
+			"postgres://...\n");
 		options_free(&o);
 		return 1;
 	}
-	bad = pc_load(&o, &ld) < 0;
-	rc = pc_run(&o, &ld, bad);
+	bad = pc_load(&o, &ld);
+	rc = bad == -2 ? 1 : pc_run(&o, &ld, bad < 0);
 	yaml_load_free(&ld);
 	options_free(&o);
 	return rc;

@@ -11,6 +11,7 @@
 #include "events.h"
 #include "log.h"
 #include "metrics.h"
+#include "plancheck.h"
 #include "rollout.h"
 #include "status.h"
 #include "store.h"
@@ -266,7 +267,10 @@ note_held_back(struct entry *e, const struct plan *p)
 		const struct plan_region *pr = &p->regions[i];
 		const struct plan_region *w = pr->spec && pr->waiting_for >= 0 ?
 			&p->regions[pr->waiting_for] : NULL;
-		if (strcmp(pr->reason, "TooManyUnhealthy") == 0)
+		if (pr->phase == PLAN_HELD)
+			plancheck_region_message(e->rs, pr->current, msg,
+						 sizeof(msg));
+		else if (strcmp(pr->reason, "TooManyUnhealthy") == 0)
 			snprintf(msg, sizeof(msg), "%d machines of the set "
 				 "are unhealthy: replacing is stopped",
 				 p->unhealthy);

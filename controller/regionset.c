@@ -191,7 +191,9 @@ hash_spec(const struct regionset *rs)
 		h = hash_str(h, rs->regions[i].code);
 		h = hash_int(h, rs->regions[i].count);
 		h = hash_int(h, rs->regions[i].primary);
+		h = hash_int(h, rs->regions[i].held);
 	}
+	h = hash_str(h, rs->plan);
 	h = hash_guest(h, &rs->guest);
 	h = hash_guest(h, &rs->primary_guest);
 	h = hash_int(h, rs->nservices);

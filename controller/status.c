@@ -53,6 +53,21 @@ cond_set(struct entry *e, int which, int st, const char *reason,
 	util_strlcpy(c->message, msg, sizeof(c->message));
 }
 
+/* Regions the spec in force holds (the plan check), with why. */
+static void
+held_condition(struct entry *e)
+{
+	char list[RS_REGIONS_MAX * 5], why[80], msg[256];
+
+	if (plancheck_held_list(e->rs, list, sizeof(list)) == 0) {
+		cond_set(e, COND_REGIONS_HELD, 0, "NoneHeld", "");
+		return;
+	}
+	plancheck_why(e->rs, why, sizeof(why));
+	snprintf(msg, sizeof(msg), "%s held: %s", list, why);
+	cond_set(e, COND_REGIONS_HELD, 1, PLANCHECK_REASON, msg);
+}
+
 static void
 status_conditions(struct entry *e, const char *reason)
 {
@@ -73,6 +88,7 @@ status_conditions(struct entry *e, const char *reason)
 		cond_set(e, COND_DEGRADED, strcmp(ph, "Degraded") == 0,
 			 strcmp(ph, "Degraded") == 0 ? reason : "Healthy",
 			 "");
+	held_condition(e);
 }
 
 static void

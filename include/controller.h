@@ -28,7 +28,7 @@ struct condition {
 };
 
 enum { COND_READY, COND_PROGRESSING, COND_DEGRADED, COND_SPEC_VALID,
-       COND_COUNT };
+       COND_REGIONS_HELD, COND_COUNT };
 
 /* A failed rollout in one region backs off before trying again. */
 struct hold {

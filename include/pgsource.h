@@ -4,6 +4,8 @@
 #ifndef RHONE_PGSOURCE_H
 #define RHONE_PGSOURCE_H
 
+#include <stddef.h>
+
 #include "source.h"
 
 struct ev_loop;

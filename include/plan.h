@@ -24,7 +24,10 @@ enum plan_reason {
 	PLAN_DEADLINE,         /* new machine of a rollout that stalled */
 };
 
-enum plan_phase { PLAN_CONVERGED, PLAN_PROGRESSING, PLAN_DEGRADED };
+/* Held: the spec holds the region (rs_region.held); its machines are
+ * left as they are and it does not count toward the set's phase. */
+enum plan_phase { PLAN_CONVERGED, PLAN_PROGRESSING, PLAN_DEGRADED,
+		  PLAN_HELD };
 
 struct plan_action {
 	enum plan_op op;
@@ -100,7 +103,8 @@ struct plan {
 	int braked;            /* unhealthy > maxUnhealthy: no replacing */
 	int unmanaged;         /* machines without rhone's metadata */
 	int foreign;           /* rhone machines of another RegionSet */
-	enum plan_phase phase; /* worst phase over the regions */
+	enum plan_phase phase; /* worst phase over the regions that are
+				  not held */
 };
 
 /* Compute the plan. `out` may be reused between calls (its action array

@@ -67,6 +67,10 @@ struct rs_region {
 	int count;
 	int primary;
 	char config_hash[RS_HASH_LEN + 1];    /* filled by rs_finalize */
+	char held;                             /* 1: the team's plan does not
+						  allow this region: nothing
+						  is made, replaced or
+						  destroyed here */
 };
 
 struct rs_origin {
@@ -115,6 +119,9 @@ struct regionset {
 						  than this (of the set's
 						  count) stop replacing;
 						  default 100% */
+	char plan[24];                         /* the team's billing plan, as
+						  the source says ("" when it
+						  has none) */
 	char spec_hash[RS_HASH_LEN + 1];      /* changes when spec changes */
 	struct rs_origin origin;
 };

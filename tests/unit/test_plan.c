@@ -77,6 +77,8 @@ struct pcase {
 	int soak;
 	int brake;                       /* maxUnhealthy (a count) */
 	const char *strategy;            /* NULL: bluegreen */
+	const char *held;                /* codes the plan check holds,
+					    e.g. "fra nrt" */
 };
 
 /* Machine shorthands: a started machine of the set passing its check,
@@ -110,6 +112,7 @@ struct pcase {
 #define LEASED PLAN_PROGRESSING, "LeaseHeld"
 #define WAITING PLAN_PROGRESSING, "WaitingForWave"
 #define HALTED PLAN_DEGRADED, "WaveHalted"
+#define HELD PLAN_HELD, "PlanRequired"
 #define XEND { NULL, 0, 0, 0, 0, 0, 0, 0, PLAN_CONVERGED, NULL }
 
 #define REGIONS(...) ((const struct rdesc[]){ __VA_ARGS__, { NULL, 0, NULL } })
@@ -798,6 +801,90 @@ static struct pcase cases[] = {
 		.phase = PLAN_PROGRESSING,
 		.strategy = "immediate",
 	},
+
+	/*
+	 * Regions held by the plan check: no action of any kind there;
+	 * what is there is counted and is what they "desire".
+	 */
+	{
+		.name = "held regions of a fresh set get nothing",
+		.held = "fra nrt",
+		.hash = HA,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL },
+				   { "nrt", 2, NULL }),
+		.machines = NONE_M,
+		.actions = ACTIONS(CREATE(MISSING, "iad")),
+		.expect = EXPECT({ "iad", 1, 0, 0, 0, 0, 0, 0, SCALING },
+				 { "fra", 0, 0, 0, 0, 0, 0, 0, HELD },
+				 { "nrt", 0, 0, 0, 0, 0, 0, 0, HELD }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		.name = "held regions keep extra, outdated and sick machines",
+		.held = "fra nrt",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }),
+		.machines = MACHINES(READY("i1", "iad", HA, 5000),
+				     READY("f1", "fra", HA, 5000),
+				     READY("f2", "fra", HA, 5000),
+				     READY("f3", "fra", HB, 5000),
+				     SICK("n1", "nrt", HB, 5000),
+				     SICK("n2", "nrt", HB, 5000)),
+		/* Two sick machines would trip a brake of one if held
+		 * regions counted: iad still gets its replacement. */
+		.brake = 1,
+		.actions = ACTIONS(CREATE(REPLACE, "iad")),
+		.expect = EXPECT({ "iad", 1, 1, 0, 0, 0, 1, 0, ROLLING },
+				 { "fra", 3, 3, 1, 1, 0, 2, 0, HELD },
+				 { "nrt", 2, 2, 2, 0, 0, 0, 2, HELD }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		.name = "held region is not destroyed when left over",
+		.held = "fra",
+		.hash = HA,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("i1", "iad", HA, 5000),
+				     READY("f1", "fra", HA, 5000),
+				     READY("f2", "fra", HA, 4000),
+				     IN("f3", "fra", "stopped", HA, 3000)),
+		.actions = NONE_A,
+		.expect = EXPECT({ "iad", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "fra", 3, 3, 3, 2, 1, 0, 0, HELD }),
+		.phase = PLAN_CONVERGED,
+	},
+	{
+		.name = "held region neither blocks nor joins the waves",
+		.held = "fra",
+		.hash = HA,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL },
+				   { "nrt", 1, NULL }),
+		.machines = MACHINES(READY("i1", "iad", HA, 5000),
+				     READY("f1", "fra", HB, 5000),
+				     READY("n1", "nrt", HB, 5000)),
+		.waves = 1,
+		.parallel = 1,
+		.actions = ACTIONS(CREATE(REPLACE, "nrt")),
+		.expect = EXPECT({ "iad", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, HELD },
+				 { "nrt", 1, 1, 0, 0, 0, 1, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+	},
+	{
+		.name = "held region is not updated in place",
+		.held = "fra",
+		.hash = HA,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 2, NULL }),
+		.machines = MACHINES(READY("i1", "iad", HA, 5000),
+				     READY("f1", "fra", HB, 5000),
+				     ON_HOST("f2", "fra", HB, "unreachable")),
+		.actions = NONE_A,
+		.expect = EXPECT({ "iad", 1, 1, 1, 1, 0, 0, 0, CONV },
+				 { "fra", 2, 2, 0, 0, 0, 2, 0, HELD }),
+		.phase = PLAN_CONVERGED,
+		.strategy = "immediate",
+	},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -891,6 +978,7 @@ static void
 make_set(struct regionset *rs, const struct pcase *c)
 {
 	const struct rdesc *d;
+	int i;
 
 	set_init(rs, SET);
 	if (c->tuned) {
@@ -913,6 +1001,9 @@ make_set(struct regionset *rs, const struct pcase *c)
 	for (d = c->regions; d->code != NULL; d++)
 		set_add_region(rs, d->code, d->count,
 			       d->hash ? d->hash : c->hash);
+	for (i = 0; i < rs->nregions; i++)
+		rs->regions[i].held = c->held != NULL &&
+			strstr(c->held, rs->regions[i].code) != NULL;
 }
 
 static size_t
@@ -1317,6 +1408,7 @@ test_names(void **state)
 	assert_string_equal(plan_phase_name(PLAN_CONVERGED), "Converged");
 	assert_string_equal(plan_phase_name(PLAN_PROGRESSING), "Progressing");
 	assert_string_equal(plan_phase_name(PLAN_DEGRADED), "Degraded");
+	assert_string_equal(plan_phase_name(PLAN_HELD), "Held");
 }
 
 int
