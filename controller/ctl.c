@@ -215,6 +215,24 @@ ctl_source_start(struct ctl *c)
 	return 0;
 }
 
+/* The URL's path may hold a secret: only its host is logged. */
+static int
+ctl_webhook_start(struct ctl *c)
+{
+	char shown[128];
+
+	if (c->opt.webhook_url == NULL)
+		return 0;
+	webhook_url_shown(c->opt.webhook_url, shown, sizeof(shown));
+	c->webhook = webhook_new(c->loop, c->opt.webhook_url);
+	if (c->webhook == NULL) {
+		log_error("webhook_setup_failed", "url=%s", shown);
+		return -1;
+	}
+	log_info("webhook_enabled", "url=%s", shown);
+	return 0;
+}
+
 static int
 ctl_setup(struct ctl *c)
 {

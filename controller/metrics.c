@@ -83,6 +83,8 @@ static struct {
 	size_t load_errors;                  /* in the latest load */
 	double last_good_load;
 	struct metrics_api_state api;
+	unsigned long webhooks[METRICS_WEBHOOK_RESULTS];
+	unsigned long webhook_retries;
 } met;
 
 static void
@@ -162,6 +164,19 @@ void
 metrics_retry(void)
 {
 	met.retries++;
+}
+
+void
+metrics_webhook(enum metrics_webhook_result result)
+{
+	if (result < METRICS_WEBHOOK_RESULTS)
+		met.webhooks[result]++;
+}
+
+void
+metrics_webhook_retry(void)
+{
+	met.webhook_retries++;
 }
 
 void
@@ -511,6 +526,32 @@ render_source(struct strbuf *sb)
 		 "When the desired state was last loaded (Unix time).");
 	sb_printf(sb, "rhone_source_last_success_timestamp_seconds %.3f\n",
 		  met.last_good_load);
+}
+
+static void
+render_webhooks(const struct ctl *c, struct strbuf *sb)
+{
+	static const char *const results[METRICS_WEBHOOK_RESULTS] = {
+		"success", "failure", "dropped",
+	};
+	size_t i;
+
+	put_head(sb, "rhone_webhook_deliveries_total", "counter",
+		 "Phase-change notifications by how they ended (failure: "
+		 "gave up after retries; dropped: pushed out of a full "
+		 "queue).");
+	for (i = 0; i < METRICS_WEBHOOK_RESULTS; i++)
+		sb_printf(sb, "rhone_webhook_deliveries_total{result=\"%s\"} "
+			  "%lu\n", results[i], met.webhooks[i]);
+	put_head(sb, "rhone_webhook_retries_total", "counter",
+		 "Webhook tries that failed and were retried.");
+	sb_printf(sb, "rhone_webhook_retries_total %lu\n",
+		  met.webhook_retries);
+	put_head(sb, "rhone_webhook_queue_depth", "gauge",
+		 "Notifications waiting to be delivered, the one in flight "
+		 "included.");
+	sb_printf(sb, "rhone_webhook_queue_depth %zu\n",
+		  webhook_queue_depth(c->webhook));
 }
 
 void

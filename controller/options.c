@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-enum opt_type { OPT_STRING, OPT_DURATION };
+enum opt_type { OPT_STRING, OPT_DURATION, OPT_BOOL };
 
 struct opt_row {
 	const char *flag;
@@ -50,6 +50,14 @@ opt_set(struct options *o, const struct opt_row *r, const char *value,
 {
 	char *base = (char *)o;
 
+	if (r->type == OPT_BOOL) {
+		if (opt_bool(value, (int *)(void *)(base + r->offset)) < 0) {
+			fprintf(err, "--%s: \"%s\" is not 1, 0, true or "
+				"false\n", r->flag, value);
+			return -1;
+		}
+		return 0;
+	}
 	if (r->type == OPT_DURATION) {
 		double d;
 		if (util_parse_duration(value, &d) < 0 || d <= 0) {
@@ -132,15 +140,21 @@ options_parse(struct options *o, int argc, char **argv, FILE *err)
 			return 1;
 		}
 		if (strncmp(a, "--", 2) != 0) {
-			fprintf(err, "unexpected argument \"%s\"\n", a);
-			return -1;
+			if (opt_positional(argv[i], pos, npos, &max, err) < 0)
+				return -1;
+			continue;
 		}
 		a += 2;
 		eq = strchr(a, '=');
 		r = opt_find(a, eq ? (size_t)(eq - a) : strlen(a));
-		if (r == NULL) {
-			fprintf(err, "unknown option --%s (see --help)\n", a);
+		if (r == NULL || opt_of_status(r) != status) {
+			fprintf(err, "unknown option --%s for %s (see "
+				"--help)\n", a, cmd);
 			return -1;
+		}
+		if (r->type == OPT_BOOL && eq == NULL) {
+			*(int *)(void *)((char *)o + r->offset) = 1;
+			continue;
 		}
 		if (eq == NULL && i + 1 >= argc) {
 			fprintf(err, "--%s needs a value\n", r->flag);
@@ -150,6 +164,12 @@ options_parse(struct options *o, int argc, char **argv, FILE *err)
 			return -1;
 	}
 	return opt_check(o, err);
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, FILE *err)
+{
+	return options_parse_cmd(o, "run", argc, argv, err, NULL, NULL);
 }
 
 void

@@ -19,6 +19,7 @@ status_init_entry(struct entry *e)
 	int i;
 
 	e->phase_since = util_now();
+	util_strlcpy(e->phase_told, "Progressing", sizeof(e->phase_told));
 	for (i = 0; i < COND_COUNT; i++) {
 		e->cond[i].type = cond_types[i];
 		e->cond[i].status = i == COND_SPEC_VALID;
@@ -163,22 +164,48 @@ render_region(struct strbuf *sb, const struct entry *e,
 	sb_puts(sb, "]}");
 }
 
-/* One line per transition, with how long the old phase lasted and why
- * the new one holds. */
+/* Each change of the phase word, wherever it comes from (a plan, a
+ * rejected spec, an API error), is told once: one log line with how
+ * long the old phase lasted and why the new one holds, one event, and
+ * one webhook. A standby tells nothing: the leader does. */
 static void
-log_phase_change(struct entry *e, const char *old, const char *why)
+phase_tell(struct entry *e, const char *why, const char *msg)
 {
 	const char *now = status_phase(e);
-	double t = util_now();
+	char old[sizeof(e->phase_told)];
+	double t = util_now(), after;
 
-	if (strcmp(old, now) == 0)
+	if (strcmp(e->phase_told, now) == 0 ||
+	    (e->ctl != NULL && !leader_acting(e->ctl->leader)))
 		return;
-	log_info("phase_changed", "regionset=%s app=%s from=%s to=%s "
-		 "after=%.1fs reason=%s", e->name, e->rs ? e->rs->app : "",
-		 old, now, e->phase_since ? t - e->phase_since : 0.0, why);
-	events_add(e, "", "PhaseChanged", "%s -> %s after %.0fs (%s)", old,
-		   now, e->phase_since ? t - e->phase_since : 0.0, why);
+	if (e->invalid != NULL) {
+		why = "InvalidSpec";
+		msg = e->invalid;
+	} else if (e->api_error[0] != '\0') {
+		why = "ApiError";
+		msg = e->api_error;
+	}
+	after = e->phase_since ? t - e->phase_since : 0.0;
+	util_strlcpy(old, e->phase_told, sizeof(old));
+	util_strlcpy(e->phase_told, now, sizeof(e->phase_told));
 	e->phase_since = t;
+	log_info("phase_changed", "regionset=%s app=%s from=%s to=%s "
+		 "after=%.1fs reason=%s message=%s", e->name,
+		 e->rs ? e->rs->app : "", old, now, after, why, log_q(msg));
+	events_add(e, "", "PhaseChanged", "%s -> %s after %.0fs (%s)", old,
+		   now, after, why);
+	webhook_phase_changed(e->ctl ? e->ctl->webhook : NULL, e, old, now,
+			      why, msg, after);
+}
+
+/* The region that sets a plan's phase, said in a few words. */
+static void
+phase_message(const struct entry *e, const struct plan_region *pr,
+	      char *msg, size_t size)
+{
+	const char *err = region_error(e, pr->code);
+
+	snprintf(msg, size, "%s: %s", pr->code, err ? err : pr->reason);
 }
 
 void
@@ -186,10 +213,9 @@ status_observe(struct entry *e, const struct plan *p,
 	       const struct fly_machine *ms, size_t n)
 {
 	struct strbuf sb;
-	char old[16];
+	char msg[200] = "";
 	size_t i;
 
-	util_strlcpy(old, status_phase(e), sizeof(old));
 	sb_init(&sb);
 	sb_puts(&sb, "[");
 	for (i = 0; i < p->nregions; i++) {
@@ -209,8 +235,10 @@ status_observe(struct entry *e, const struct plan *p,
 			break;
 	status_conditions(e, i < p->nregions ? p->regions[i].reason :
 			  "Converged");
-	log_phase_change(e, old, i < p->nregions ? p->regions[i].reason :
-			 "Converged");
+	if (i < p->nregions && p->phase != PLAN_CONVERGED)
+		phase_message(e, &p->regions[i], msg, sizeof(msg));
+	phase_tell(e, i < p->nregions ? p->regions[i].reason : "Converged",
+		   msg);
 	status_refresh(e);
 }
 
@@ -372,6 +400,7 @@ status_refresh(struct entry *e)
 
 	if (!e->phase_valid || e->invalid != NULL || e->api_error[0])
 		status_conditions(e, e->phase_valid ? "Observing" : "Pending");
+	phase_tell(e, e->phase_valid ? "Observing" : "Pending", "");
 	sb_init(&sb);
 	sb_puts(&sb, "{\"apiVersion\":\"rhone.dev/v1\",\"kind\":\"RegionSet\","
 		"\"metadata\":{\"name\":");

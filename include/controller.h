@@ -61,6 +61,7 @@ struct entry {
 	enum plan_phase phase;
 	int phase_valid;             /* phase is from a real plan */
 	double phase_since;          /* when the phase word last changed */
+	char phase_told[16];         /* the phase last logged and sent */
 	struct condition cond[COND_COUNT];
 	char *regions_json;          /* regions as of the last plan */
 	int unmanaged;               /* others' machines in the app */

@@ -30,6 +30,20 @@ void metrics_reconcile(int failed, double seconds);
 /* Count a reconcile requeued after a failed round. */
 void metrics_retry(void);
 
+/* How a webhook notification ended. */
+enum metrics_webhook_result {
+	METRICS_WEBHOOK_SUCCESS,     /* a 2xx answer */
+	METRICS_WEBHOOK_FAILURE,     /* given up after its tries */
+	METRICS_WEBHOOK_DROPPED,     /* pushed out of a full queue */
+	METRICS_WEBHOOK_RESULTS
+};
+
+/* Count one webhook notification's end. */
+void metrics_webhook(enum metrics_webhook_result result);
+
+/* Count one webhook try that failed and will be retried. */
+void metrics_webhook_retry(void);
+
 /* Count a source load: whole failure or not, errors in it. */
 void metrics_source_load(int failed, size_t nerrors);
 

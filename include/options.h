@@ -20,6 +20,13 @@ struct options {
  * on a bad flag or value; 1 when --help was printed; 0 otherwise. */
 int options_parse(struct options *o, int argc, char **argv, FILE *err);
 
+/* options_parse for the command `cmd`: "status" takes only the options
+ * the table gives it, every other command the rest. Arguments that are
+ * not options go to pos (up to *npos; *npos is set to how many came);
+ * with pos NULL they are refused. */
+int options_parse_cmd(struct options *o, const char *cmd, int argc,
+		      char **argv, FILE *err, char **pos, int *npos);
+
 /* Print the option table as --help text. */
 void options_usage(FILE *out);
 
