@@ -23,6 +23,7 @@ DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libyaml-dev \
 	libjson-c-dev libev-dev libmicrohttpd-dev libcmocka-dev libpq-dev \
 	python3 python3-pytest python3-requests python3-yaml \
 	python3-jsonschema python3-psycopg2 python3-prometheus-client \
+	chromium chromium-driver python3-selenium python3-pil \
 	postgresql curl git unzip
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -104,6 +105,17 @@ $(BUILD)/gen/migrations.inc: $(PG_MIGRATIONS) controller/pgembed.awk
 
 $(BUILD)/controller/pgmigrate.o: $(BUILD)/gen/migrations.inc
 
+# The dashboard page, its CSS and JavaScript become one C string.
+DASHBOARD_FILES := $(sort $(wildcard controller/dashboard/*))
+
+$(BUILD)/gen/dashboard.inc: $(DASHBOARD_FILES) controller/webembed.awk
+	$(say) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)awk -f controller/webembed.awk controller/dashboard/index.html \
+		> $@.tmp && mv $@.tmp $@
+
+$(BUILD)/controller/dashboard.o: $(BUILD)/gen/dashboard.inc
+
 $(BUILD)/%.o: %.c
 	$(say) CC $<
 	$(Q)mkdir -p $(@D)
@@ -149,6 +161,14 @@ demo: deps
 demo-postgres: deps
 	$(MAKE) all
 	@examples/postgres/demo.sh $(BUILD)
+
+# docs/dashboard.png, the README's picture of the dashboard, taken in
+# headless Chromium against flysim.
+.PHONY: dashboard-png
+dashboard-png: all
+	@mkdir -p docs
+	RHONE_BUILD=$(BUILD) $(PYTHON) tests/e2e/dashboard_shot.py \
+		docs/dashboard.png
 
 bench: all $(BENCH_BINS)
 	@tests/bench/run.sh $(BUILD)

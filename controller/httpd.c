@@ -116,12 +116,51 @@ reply_ready(struct httpd *h, struct MHD_Connection *conn)
 	return reply(conn, 503, "application/json", sb_steal(&sb));
 }
 
+/* The dashboard: one page with everything inline, allowed to talk to
+ * this server only, never framed by another site. */
+static enum MHD_Result
+reply_dashboard(struct MHD_Connection *conn)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+	const char *page = dashboard_page(&len);
+	char *copy = malloc(len);
+
+	if (copy == NULL)
+		return MHD_NO;
+	memcpy(copy, page, len);
+	r = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(copy);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Content-Security-Policy",
+		"default-src 'none'; script-src 'unsafe-inline'; "
+		"style-src 'unsafe-inline'; connect-src 'self'; "
+		"img-src data:; frame-ancestors 'none'; base-uri 'none'; "
+		"form-action 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 route(struct httpd *h, struct MHD_Connection *conn, const char *url)
 {
 	struct strbuf sb;
 
 	sb_init(&sb);
+	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
+		return reply_dashboard(conn);
+	if (strcmp(url, "/catalog.json") == 0) {
+		dashboard_catalog(&sb);
+		return reply(conn, 200, "application/json", sb_steal(&sb));
+	}
 	if (strcmp(url, "/healthz") == 0)
 		return reply(conn, 200, "text/plain", strdup("ok\n"));
 	if (strcmp(url, "/readyz") == 0)

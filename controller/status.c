@@ -270,7 +270,16 @@ render_service(struct strbuf *sb, const struct rs_service *s)
 		}
 		sb_puts(sb, "]}");
 	}
-	sb_puts(sb, "],\"concurrency\":{\"type\":");
+	sb_puts(sb, "]");
+	if (s->autostop[0] != '\0')
+		sb_printf(sb, ",\"autostop\":\"%s\"", s->autostop);
+	if (s->autostart >= 0)
+		sb_printf(sb, ",\"autostart\":%s",
+			  s->autostart ? "true" : "false");
+	if (s->min_machines_running > 0)
+		sb_printf(sb, ",\"minMachinesRunning\":%d",
+			  s->min_machines_running);
+	sb_puts(sb, ",\"concurrency\":{\"type\":");
 	sb_json_string(sb, s->concurrency_type);
 	sb_printf(sb, ",\"softLimit\":%d,\"hardLimit\":%d}}", s->soft_limit,
 		  s->hard_limit);
@@ -291,8 +300,15 @@ render_checks(struct strbuf *sb, const struct regionset *rs)
 		sb_json_string(sb, ck->type);
 		sb_printf(sb, ",\"port\":%d,\"path\":", ck->port);
 		sb_json_string(sb, ck->path);
-		sb_printf(sb, ",\"interval\":\"%ds\",\"timeout\":\"%ds\"}",
+		if (strcmp(ck->type, "http") == 0) {
+			sb_puts(sb, ",\"method\":");
+			sb_json_string(sb, ck->method);
+		}
+		sb_printf(sb, ",\"interval\":\"%ds\",\"timeout\":\"%ds\"",
 			  ck->interval_s, ck->timeout_s);
+		if (ck->grace_s > 0)
+			sb_printf(sb, ",\"gracePeriod\":\"%ds\"", ck->grace_s);
+		sb_puts(sb, "}");
 	}
 	sb_puts(sb, "}");
 }
@@ -453,6 +469,10 @@ status_render_list(const struct ctl *c, struct strbuf *sb)
 	sb_puts(sb, "{\"apiVersion\":\"rhone.dev/v1\",\"kind\":"
 		"\"RegionSetList\",\"metadata\":{\"source\":");
 	sb_json_string(sb, c->opt.source);
+	/* The dashboard saves regions through the API in postgres mode
+	 * and writes YAML to commit otherwise. */
+	sb_printf(sb, ",\"sourceKind\":\"%s\"",
+		  c->pgsource != NULL ? "postgres" : "yaml");
 	sb_puts(sb, ",\"revision\":");
 	sb_json_string(sb, c->revision);
 	sb_puts(sb, ",\"lastLoadTime\":");
