@@ -206,7 +206,11 @@ ctl_source_start(struct ctl *c)
 	if (shown != NULL)
 		c->pgsource = pgsource_new(c->loop, c->opt.source, on_load,
 					   c);
-	if (c->pgsource == NULL) {
+	if (c->pgsource != NULL)
+		c->regionapi = regionapi_new(c, c->opt.source, shown);
+	if (c->regionapi == NULL) {
+		pgsource_free(c->pgsource);
+		c->pgsource = NULL;
 		free(shown);
 		return -1;
 	}

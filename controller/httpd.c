@@ -1,7 +1,9 @@
 /* httpd.c - the status server. libmicrohttpd runs in external-epoll mode:
  * its epoll fd is one ev_io and its timeout one ev_timer on our loop, so
  * a request is served between two API callbacks and never blocks them.
- * Handlers only copy precomputed snapshots. */
+ * Handlers only copy precomputed snapshots; the region API (DB mode,
+ * regionapi.c) answers from the database instead, its connection
+ * suspended until the answer is there. */
 #include "httpd.h"
 
 #include <arpa/inet.h>
@@ -200,8 +202,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	   const char *method, const char *version, const char *upload,
 	   size_t *upload_size, void **state)
 {
+	struct httpd *h = cls;
+
 	(void)version;
-	(void)upload;
+	/* The region API (DB mode) takes bodies and answers later. */
+	if (h->ctl->regionapi != NULL && regionapi_owns(url))
+		return regionapi_request(h->ctl->regionapi, conn, url, method,
+					 upload, upload_size, state);
 	if (*state == NULL) {
 		/* First call: headers only; answer on the next one. */
 		*state = conn;
@@ -213,6 +220,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(conn, 405, "method not allowed");
 	return route(cls, conn, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **state,
+	     enum MHD_RequestTerminationCode why)
+{
+	struct httpd *h = cls;
+
+	(void)conn;
+	(void)why;
+	regionapi_completed(h->ctl->regionapi, state);
 }
 
 static void httpd_arm(struct httpd *h);
@@ -307,8 +325,9 @@ httpd_start(struct ctl *c, const char *listen)
 	if (h == NULL)
 		return NULL;
 	h->ctl = c;
-	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
-		NULL, on_request, h,
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, h,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
@@ -333,6 +352,16 @@ httpd_start(struct ctl *c, const char *listen)
 	httpd_arm(h);
 	log_info("status_server_listening", "listen=%s", listen);
 	return h;
+}
+
+void
+httpd_kick(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	ev_timer_stop(h->ctl->loop, &h->timer);
+	ev_timer_set(&h->timer, 0, 0);
+	ev_timer_start(h->ctl->loop, &h->timer);
 }
 
 void

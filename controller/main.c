@@ -11,6 +11,8 @@
 #include "pgmigrate.h"
 #include "plancmd.h"
 #include "region.h"
+#include "statuscmd.h"
+#include "tokencmd.h"
 #include "yamlsrc.h"
 
 static int
@@ -137,6 +139,8 @@ static const struct command {
 	{ "validate", cmd_validate },
 	{ "migrate", pgmigrate_main },
 	{ "plan", plancmd_main },
+	{ "status", statuscmd_main },
+	{ "token", tokencmd_main },
 	{ "regions", cmd_regions },
 	{ "version", cmd_version },
 	{ "--version", cmd_version },

@@ -178,11 +178,16 @@ options_usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: rhone-controller run [options]\n"
-		"       rhone-controller plan --source DIR [options]\n"
+		"       rhone-controller plan --source DIR|URL [options]\n"
 		"       rhone-controller validate PATH...\n"
+		"       rhone-controller status [NAME] [--watch] "
+		"[--timeout DURATION]\n"
+		"       rhone-controller token create|list|revoke --source "
+		"URL ...\n"
 		"       rhone-controller regions\n"
 		"       rhone-controller version\n\noptions (flag, "
-		"environment, default):\n");
+		"environment, default; \"status:\" marks the status "
+		"command's):\n");
 	for (i = 0; i < NROWS; i++)
 		fprintf(out, "  --%-20s %s\n  %22s $%s%s%s\n", rows[i].flag,
 			rows[i].help, "", rows[i].env,

@@ -9,6 +9,10 @@ struct httpd;
  * from the controller's snapshots. NULL (with a log line) on failure. */
 struct httpd *httpd_start(struct ctl *c, const char *listen);
 
+/* Run the server from the loop soon: a suspended connection was
+ * resumed and has an answer to send. */
+void httpd_kick(struct httpd *h);
+
 void httpd_stop(struct httpd *h);
 
 #endif

@@ -9,7 +9,7 @@ from rhone import BINARY
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECS = os.path.join(HERE, "..", "..", "specs")
 TABLES = {"teams", "apps", "regions", "deployments", "app_region_counts",
-          "region_status", "rhone_schema_version"}
+          "region_status", "rhone_schema_version", "api_tokens"}
 
 
 def migrate(url, *extra):
