@@ -12,13 +12,16 @@
 
 #include "flyclient.h"
 #include "httpd.h"
+#include "leader.h"
 #include "log.h"
 #include "pgsource.h"
 #include "reconcile.h"
+#include "regionapi.h"
 #include "source.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"
+#include "webhook.h"
 
 #define TOKEN_MAX 8192
 
@@ -47,7 +50,9 @@ on_requeue(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (e->running)
+	if (!leader_acting(e->ctl->leader))
+		status_refresh(e);      /* a standby shows, never acts */
+	else if (e->running)
 		e->dirty = 1;
 	else
 		reconcile_start(e);
@@ -187,6 +192,10 @@ ctl_signals(struct ctl *c)
 static void
 ctl_render_status(void *arg, struct strbuf *sb)
 {
+	const struct ctl *c = arg;
+
+	if (!leader_acting(c->leader))
+		return;                 /* the leader writes status back */
 	status_render_list(arg, sb);
 }
 
@@ -255,6 +264,16 @@ ctl_setup(struct ctl *c)
 	c->httpd = httpd_start(c, c->opt.listen);
 	if (c->httpd == NULL)
 		return -1;
+	if (ctl_webhook_start(c) < 0)
+		return -1;
+	if (c->opt.leader_elect) {
+		c->leader = leader_new(c, c->opt.leader_elect_url ?
+				       c->opt.leader_elect_url : c->opt.source,
+				       c->opt.leader_elect_name,
+				       pgsource_is_url(c->opt.source));
+		if (c->leader == NULL)
+			return -1;
+	}
 	if (ctl_source_start(c) < 0)
 		return -1;
 	ctl_signals(c);
@@ -271,14 +290,18 @@ ctl_teardown(struct ctl *c)
 	ev_signal_stop(c->loop, &c->sigterm);
 	ev_signal_stop(c->loop, &c->sigint);
 	ev_signal_stop(c->loop, &c->sighup);
+	leader_free(c->leader);     /* the server releases the lock */
 	source_free(c->source);
 	if (c->pgsource != NULL)
 		free(c->opt.source);      /* the copy without a password */
 	pgsource_free(c->pgsource);
+	regionapi_shutdown(c->regionapi);   /* no request left suspended */
 	httpd_stop(c->httpd);
+	regionapi_free(c->regionapi);
 	/* Pending requests are dropped without callbacks; rounds that
 	 * were waiting on them are freed with their entries. */
 	fly_client_free(c->fly);
+	webhook_free(c->webhook);    /* what was not delivered is dropped */
 	store_clear(c);
 	free(c->source_error);
 }

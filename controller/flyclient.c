@@ -614,6 +614,20 @@ fly_client_free(struct fly_client *c)
 	free(c);
 }
 
+size_t
+fly_client_cancel_all(struct fly_client *c)
+{
+	size_t n;
+
+	if (c == NULL)
+		return 0;
+	n = c->flying.n + c->queue.n;
+	ev_timer_stop(c->loop, &c->pace);
+	fc_drop_all(c, &c->flying);
+	fc_drop_all(c, &c->queue);
+	return n;
+}
+
 void
 fly_client_stats(const struct fly_client *c, struct fly_client_stats *s)
 {

@@ -18,8 +18,11 @@
 #include <sys/socket.h>
 
 #include "controller.h"
+#include "dashboard.h"
+#include "leader.h"
 #include "log.h"
 #include "metrics.h"
+#include "regionapi.h"
 #include "status.h"
 #include "util.h"
 
@@ -87,6 +90,10 @@ not_ready(const struct ctl *c, char *msg, size_t size)
 			 c->source_error ? c->source_error : "?");
 		return "SourceFailed";
 	}
+	/* A standby makes no Fly calls: it is ready when it could take
+	 * over, so that a rolling update or a drain is not held up by it. */
+	if (!leader_acting(c->leader))
+		return leader_standby_not_ready(c->leader, msg, size);
 	if (!api.answered) {
 		snprintf(msg, size, "no answer from the Fly API yet");
 		return "ApiPending";
@@ -107,12 +114,15 @@ reply_ready(struct httpd *h, struct MHD_Connection *conn)
 	struct strbuf sb;
 
 	sb_init(&sb);
+	sb_printf(&sb, "{\"ready\":%s", reason ? "false" : "true");
+	if (h->ctl->leader != NULL)
+		sb_printf(&sb, ",\"role\":\"%s\"",
+			  leader_role(h->ctl->leader));
 	if (reason == NULL) {
-		sb_puts(&sb, "{\"ready\":true}\n");
+		sb_puts(&sb, "}\n");
 		return reply(conn, 200, "application/json", sb_steal(&sb));
 	}
-	sb_printf(&sb, "{\"ready\":false,\"reason\":\"%s\",\"message\":",
-		  reason);
+	sb_printf(&sb, ",\"reason\":\"%s\",\"message\":", reason);
 	sb_json_string(&sb, msg);
 	sb_puts(&sb, "}\n");
 	return reply(conn, 503, "application/json", sb_steal(&sb));

@@ -19,8 +19,10 @@
 #include "controller.h"
 #include "flyclient.h"
 #include "flymachine.h"
+#include "leader.h"
 #include "plan.h"
 #include "status.h"
+#include "webhook.h"
 
 #define MET_OPS_MAX 24           /* distinct API operations */
 #define MET_CODES_MAX 96         /* distinct (operation, status) pairs */
@@ -567,4 +569,6 @@ metrics_render(const struct ctl *c, struct strbuf *sb)
 	render_api_requests(sb);
 	render_api_counters(c, sb);
 	render_source(sb);
+	render_webhooks(c, sb);
+	leader_metrics(c->leader, sb);
 }

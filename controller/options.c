@@ -40,9 +40,55 @@ static const struct opt_row rows[] = {
 	  OFF(log_format), "text (key=value) or json" },
 	{ "log-level", "RHONE_LOG_LEVEL", OPT_STRING, "info",
 	  OFF(log_level), "debug, info, warn or error" },
+	{ "leader-elect", "RHONE_LEADER_ELECT", OPT_BOOL, "false",
+	  OFF(leader_elect), "run several replicas: only the holder of a "
+	  "Postgres advisory lock acts" },
+	{ "leader-elect-url", "RHONE_LEADER_ELECT_URL", OPT_STRING, NULL,
+	  OFF(leader_elect_url), "postgres:// URL of the lock (default: the "
+	  "--source URL; required with a YAML source)" },
+	{ "leader-elect-name", "RHONE_LEADER_ELECT_NAME", OPT_STRING,
+	  "rhone-controller", OFF(leader_elect_name),
+	  "lock name: replicas sharing it and the database elect one "
+	  "leader" },
+	{ "webhook-url", "RHONE_WEBHOOK_URL", OPT_STRING, NULL,
+	  OFF(webhook_url), "POST a JSON body here on each phase change" },
+	{ "server", "RHONE_SERVER", OPT_STRING, "http://127.0.0.1:9090",
+	  OFF(server), "status: URL of the controller's status server" },
+	{ "watch", "RHONE_WATCH", OPT_BOOL, "false", OFF(watch),
+	  "status: follow until converged or failed (no value)" },
+	{ "timeout", "RHONE_TIMEOUT", OPT_DURATION, NULL, OFF(timeout),
+	  "status --watch: give up after this long" },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+/* The options of "status"; every other row belongs to run and plan. */
+static const char *const status_flags[] = { "server", "watch", "timeout" };
+
+static int
+opt_of_status(const struct opt_row *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(status_flags) / sizeof(status_flags[0]); i++)
+		if (strcmp(r->flag, status_flags[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+opt_bool(const char *value, int *out)
+{
+	if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 ||
+	    strcmp(value, "yes") == 0)
+		*out = 1;
+	else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
+		 strcmp(value, "no") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
 
 static int
 opt_set(struct options *o, const struct opt_row *r, const char *value,
@@ -102,6 +148,42 @@ opt_defaults_and_env(struct options *o, FILE *err)
 }
 
 static int
+opt_postgres_url(const char *s)
+{
+	return s != NULL && (strncmp(s, "postgres://", 11) == 0 ||
+			     strncmp(s, "postgresql://", 13) == 0);
+}
+
+/* The lock lives in Postgres: the source's database, or one named for
+ * the lock alone. A lock URL without election is refused rather than
+ * ignored, so that two replicas never both act by mistake. */
+static int
+opt_check_leader(const struct options *o, FILE *err)
+{
+	if (o->leader_elect_url != NULL && !o->leader_elect) {
+		fprintf(err, "--leader-elect-url needs --leader-elect\n");
+		return -1;
+	}
+	if (o->leader_elect_url != NULL &&
+	    !opt_postgres_url(o->leader_elect_url)) {
+		fprintf(err, "--leader-elect-url must be a postgres:// "
+			"URL\n");
+		return -1;
+	}
+	if (o->leader_elect && o->leader_elect_url == NULL &&
+	    o->source != NULL && !opt_postgres_url(o->source)) {
+		fprintf(err, "--leader-elect with a YAML source needs "
+			"--leader-elect-url postgres://... for the lock\n");
+		return -1;
+	}
+	if (o->leader_elect && o->leader_elect_name[0] == '\0') {
+		fprintf(err, "--leader-elect-name must not be empty\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
 opt_check(const struct options *o, FILE *err)
 {
 	if (strcmp(o->log_format, "text") != 0 &&
@@ -121,14 +203,38 @@ opt_check(const struct options *o, FILE *err)
 		fprintf(err, "--listen must be HOST:PORT\n");
 		return -1;
 	}
+	if (opt_check_leader(o, err) < 0)
+		return -1;
+	if (o->webhook_url != NULL &&
+	    strncmp(o->webhook_url, "http://", 7) != 0 &&
+	    strncmp(o->webhook_url, "https://", 8) != 0) {
+		fprintf(err, "--webhook-url must be an http:// or https:// "
+			"URL\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* An argument that is not an option: kept when the command takes some. */
+static int
+opt_positional(char *a, char **pos, int *npos, const int *max, FILE *err)
+{
+	if (pos == NULL || *npos >= *max) {
+		fprintf(err, "unexpected argument \"%s\"\n", a);
+		return -1;
+	}
+	pos[(*npos)++] = a;
 	return 0;
 }
 
 int
-options_parse(struct options *o, int argc, char **argv, FILE *err)
+options_parse_cmd(struct options *o, const char *cmd, int argc,
+		  char **argv, FILE *err, char **pos, int *npos)
 {
-	int i;
+	int i, max = npos ? *npos : 0, status = strcmp(cmd, "status") == 0;
 
+	if (npos != NULL)
+		*npos = 0;
 	if (opt_defaults_and_env(o, err) < 0)
 		return -1;
 	for (i = 0; i < argc; i++) {

@@ -838,3 +838,41 @@ pgsource_free(struct pgsource *s)
 	free(s->shown);
 	free(s);
 }
+
+/* One blocking read, for one-shot commands: a connection of its own,
+ * the same query and the same rows-to-sets rules as the loop's. */
+int
+pgsource_read_once(const char *url, struct yaml_load *out, char *err,
+		   size_t size)
+{
+	static const char *const keys[] = { "dbname", "connect_timeout",
+					     NULL };
+	const char *vals[] = { url, "10", NULL };
+	PGconn *conn;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!pgs_url_ok(url)) {
+		snprintf(err, size, "not a valid postgres:// URL");
+		return -1;
+	}
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		snprintf(err, size, "connecting: %s",
+			 conn ? PQerrorMessage(conn) : "out of memory");
+	else if ((res = PQexec(conn, pgs_query_sql)) == NULL ||
+		 PQresultStatus(res) != PGRES_TUPLES_OK)
+		snprintf(err, size, "reading rhone_desired: %s",
+			 res ? PQresultErrorMessage(res) :
+			 PQerrorMessage(conn));
+	else
+		rc = 0;
+	if (rc == 0)
+		pgs_fill(out, res);
+	else
+		pgs_clean_message(err);
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "events.h"
+#include "leader.h"
 #include "log.h"
 #include "metrics.h"
+#include "plancheck.h"
+#include "webhook.h"
 
 static const char *const cond_types[COND_COUNT] = {
-	"Ready", "Progressing", "Degraded", "SpecValid",
+	"Ready", "Progressing", "Degraded", "SpecValid", "RegionsHeld",
 };
 
 void
@@ -479,8 +482,15 @@ status_render_list(const struct ctl *c, struct strbuf *sb)
 	sb_json_string(sb, ts);
 	sb_puts(sb, ",\"lastLoadError\":");
 	sb_json_string(sb, c->source_error ? c->source_error : "");
-	sb_printf(sb, ",\"sourceFailed\":%s},\"items\":[",
+	sb_printf(sb, ",\"sourceFailed\":%s",
 		  c->source_failed ? "true" : "false");
+	leader_render_meta(c->leader, sb);
+	sb_puts(sb, "},\"items\":[");
+	if (leader_serves_status(c->leader)) {
+		leader_render_items(c->leader, sb);
+		sb_puts(sb, "]}\n");
+		return;
+	}
 	for (i = 0; i < c->nentries; i++) {
 		if (i)
 			sb_puts(sb, ",");
@@ -495,6 +505,8 @@ status_render_one(const struct ctl *c, const char *name, struct strbuf *sb)
 {
 	size_t i;
 
+	if (leader_serves_status(c->leader))
+		return leader_render_one(c->leader, name, sb);
 	for (i = 0; i < c->nentries; i++) {
 		if (strcmp(c->entries[i]->name, name) == 0) {
 			sb_puts(sb, c->entries[i]->status_json ?

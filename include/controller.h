@@ -14,9 +14,12 @@ struct fly_client;
 struct httpd;
 struct source;
 struct pgsource;
+struct leader;
+struct regionapi;
 struct round;
 struct metrics_set;
 struct event_ring;
+struct webhook;
 
 /* A condition in Kubernetes style; time is when status last changed. */
 struct condition {
@@ -77,7 +80,10 @@ struct ctl {
 	struct fly_client *fly;
 	struct source *source;
 	struct pgsource *pgsource;  /* instead of source for postgres:// */
+	struct leader *leader;      /* NULL unless --leader-elect */
 	struct httpd *httpd;
+	struct webhook *webhook;     /* NULL without --webhook-url */
+	struct regionapi *regionapi; /* the region API, in DB mode only */
 
 	struct entry **entries;      /* sorted by name */
 	size_t nentries;

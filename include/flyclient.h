@@ -71,4 +71,9 @@ int fly_client_send(struct fly_client *c, const struct fly_request *req,
 
 void fly_client_stats(const struct fly_client *c, struct fly_client_stats *s);
 
+/* Drop every queued and in-flight request without calling back (a
+ * transfer under way is aborted); returns how many. For a controller
+ * that must stop acting at once; not from inside a fly_done_fn. */
+size_t fly_client_cancel_all(struct fly_client *c);
+
 #endif

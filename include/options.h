@@ -13,6 +13,13 @@ struct options {
 	double poll;             /* seconds between looks at a busy set */
 	char *log_format;        /* text or json */
 	char *log_level;         /* debug, info, warn, error */
+	char *webhook_url;       /* POST phase changes here; NULL: none */
+	char *server;            /* status: the controller to ask */
+	int watch;               /* status: follow until converged */
+	double timeout;          /* status --watch: give up after; 0 none */
+	int leader_elect;        /* stand for election; act only as leader */
+	char *leader_elect_url;  /* Postgres for the lock; NULL: --source */
+	char *leader_elect_name; /* replicas sharing it elect one leader */
 };
 
 /* Fill defaults, then environment variables, then argv (flags win).

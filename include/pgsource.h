@@ -39,4 +39,11 @@ void pgsource_set_status(struct pgsource *s, pgsource_status_fn fn,
 
 void pgsource_free(struct pgsource *s);
 
+/* Read desired state once, blocking (for one-shot commands such as
+ * plan, never inside the loop): the sets into out, which the caller
+ * frees with yaml_load_free. 0 on success; -1 with why in err (no
+ * password in it). */
+int pgsource_read_once(const char *url, struct yaml_load *out, char *err,
+		       size_t size);
+
 #endif

@@ -193,12 +193,37 @@ def test_git_sync_over_ssh_with_two_replicas():
     pdb = one(docs, "PodDisruptionBudget")
     assert pdb["spec"]["selector"]["matchLabels"].items() <= \
         dep["spec"]["template"]["metadata"]["labels"].items()
-    args = container(docs)["args"]
-    assert "--leader-elect=true" in args
-    assert "--leader-elect-lease=rc-rhone-controller" in args
-    role = one(docs, "Role")
-    assert role["rules"][0]["resources"] == ["leases"]
-    assert one(docs, "RoleBinding")["subjects"][0]["namespace"] == "fleet"
+    ctl = container(docs)
+    assert "--leader-elect=true" in ctl["args"]
+    assert "--leader-elect-name=fleet/rc-rhone-controller" in ctl["args"]
+    # The lock is in Postgres: its URL from a Secret, never in args, and
+    # no Kubernetes API access at all.
+    assert env_of(ctl)["RHONE_LEADER_ELECT_URL"]["valueFrom"][
+        "secretKeyRef"] == {"name": "rhone-lock", "key": "url"}
+    assert not [a for a in ctl["args"] if "postgres" in a]
+    assert not kinds(docs, "Role") and not kinds(docs, "RoleBinding")
+    assert pod_spec(docs)["automountServiceAccountToken"] is False
+    assert "strategy" not in dep["spec"]      # rolling: standbys are ready
+
+
+def test_two_replicas_lock_in_postgres():
+    # A lock-only URL given as a value: the chart makes its Secret.
+    docs = render("inline", "replicaCount=2",
+                  "leaderElection.postgres.url=postgres://u:pw@db/lock")
+    ref = env_of(container(docs))["RHONE_LEADER_ELECT_URL"]["valueFrom"][
+        "secretKeyRef"]
+    assert secret_value(docs, ref, {}) == "postgres://u:pw@db/lock"
+    # With the Postgres source, its database holds the lock too.
+    docs = render("postgres", "replicaCount=2")
+    ctl = container(docs)
+    assert "--leader-elect=true" in ctl["args"]
+    assert "RHONE_SOURCE" in env_of(ctl)
+    assert "RHONE_LEADER_ELECT_URL" not in env_of(ctl)
+    assert len(kinds(docs, "Secret")) == 1          # the source's URL
+    # One replica: no election, nothing about a lock.
+    ctl = container(render("inline"))
+    assert not [a for a in ctl["args"] if a.startswith("--leader-elect")]
+    assert "RHONE_LEADER_ELECT_URL" not in env_of(ctl)
 
 
 def test_inline_regionsets_in_a_configmap():
@@ -216,7 +241,7 @@ def test_inline_regionsets_in_a_configmap():
 
 
 def test_postgres_url_from_a_secret():
-    """Rendering only: the Postgres source is coming in the controller."""
+    """The URL reaches the controller from a Secret, never from argv."""
     docs = render("postgres")
     ctl = container(docs)
     assert not [a for a in ctl["args"] if a.startswith("--source")]
@@ -243,6 +268,11 @@ def test_postgres_url_from_a_secret():
     (["source.type=git", "source.git.repo="], "repo"),
     (["source.type=inline", "controller.logLevel=loud"], "logLevel"),
     (["source.type=inline", "fly.apiToken="], "fly.apiToken"),
+    (["source.type=inline", "replicaCount=2"],
+     "replicaCount > 1 needs a Postgres database for the leader lock"),
+    (["source.type=inline", "replicaCount=2",
+      "leaderElection.postgres.url=mysql://db/lock"],
+     "leaderElection.postgres.url"),
 ])
 def test_bad_values_are_refused(sets, message):
     args = ["template", "rc", CHART, "-f", values_file("inline")]
@@ -277,7 +307,9 @@ def test_notes_say_how_to_see_status(config, tmp_path):
     assert "localhost:9090/status" in notes
     assert ("revision" in notes) == (config in ("git", "replicas"))
     assert ("--leader-elect" in notes) == (config == "replicas")
-    assert ("coming" in notes) == (config in ("postgres", "replicas"))
+    assert ("coming" not in notes)
+    assert ("rhone-controller migrate" in notes) == (config == "postgres")
+    assert ("metadata.role" in notes) == (config == "replicas")
 
 
 # -- run the rendered controller container against flysim ----------------

@@ -53,6 +53,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-postgres" (include "rhone-controller.fullname" .)) .Values.source.postgres.existingSecret }}
 {{- end }}
 
+{{/* Leader election (replicaCount > 1) takes a Postgres advisory lock:
+     in the Postgres source's database, or in one given for the lock
+     alone with a git or inline source. The lock is named after the
+     release, so releases sharing a database do not wait on each other. */}}
+{{- define "rhone-controller.lockSecret" -}}
+{{- default (printf "%s-lock" (include "rhone-controller.fullname" .)) .Values.leaderElection.postgres.existingSecret }}
+{{- end }}
+
+{{- define "rhone-controller.leaderElectName" -}}
+{{- default (printf "%s/%s" .Release.Namespace (include "rhone-controller.fullname" .)) .Values.leaderElection.name }}
+{{- end }}
+
+{{- define "rhone-controller.checkLeaderElection" -}}
+{{- $lock := .Values.leaderElection.postgres }}
+{{- if and (gt (int .Values.replicaCount) 1) (ne .Values.source.type "postgres") (not $lock.existingSecret) (not $lock.url) }}
+{{- fail "replicaCount > 1 needs a Postgres database for the leader lock: set leaderElection.postgres.existingSecret (a Secret holding a postgres:// URL) or leaderElection.postgres.url, or use source.type=postgres" }}
+{{- end }}
+{{- end }}
+
 {{/* Where the controller reads RegionSets inside the pod. git-sync keeps
      the checkout in /git and publishes each commit by swapping the
      /git/current symlink; the controller follows the swap. */}}
