@@ -760,13 +760,15 @@ count_unhealthy(const struct plan_input *in, struct plan *p,
 	p->braked = p->unhealthy > limit;
 }
 
-/* Settled: converged, and quiet for the soak time. */
+/* Settled: every machine the region asks for is on the new config and
+ * ready, and has been quiet for the soak time. The old machines still
+ * being retired there do not hold the next wave back: what the wave
+ * proves is that the new config runs. */
 static int
 settled(const struct plan_input *in, const struct plan_region *pr,
 	const struct bucket *b)
 {
-	return pr->outdated == 0 && pr->failed == 0 &&
-	       pr->updated == pr->desired &&
+	return pr->failed == 0 && pr->updated == pr->desired &&
 	       pr->ready + pr->idle == pr->desired &&
 	       in->now - b->last_change >= in->rs->soak_s;
 }

@@ -707,6 +707,22 @@ static struct pcase cases[] = {
 		.waves = 1, .parallel = 1, .soak = 60,
 	},
 	{
+		/* The primary's new machine is ready: its old one is
+		 * retired and, in the same round, the next wave starts. */
+		.name = "old machines being retired do not hold the next wave",
+		.hash = HB,
+		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
+		.machines = MACHINES(READY("n1", "iad", HB, 100),
+				     READY("o1", "iad", HA, 9000),
+				     READY("fo1", "fra", HA, 9000)),
+		.actions = ACTIONS(DESTROY(OUTDATED, "iad", "o1"),
+				   CREATE(REPLACE, "fra")),
+		.expect = EXPECT({ "iad", 1, 2, 1, 1, 0, 1, 0, ROLLING },
+				 { "fra", 1, 1, 0, 0, 0, 1, 0, ROLLING }),
+		.phase = PLAN_PROGRESSING,
+		.waves = 1,
+	},
+	{
 		.name = "a wave still soaking holds the next",
 		.hash = HB,
 		.regions = REGIONS({ "iad", 1, NULL }, { "fra", 1, NULL }),
