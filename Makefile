@@ -21,8 +21,9 @@ endif
 PKGS := libcurl yaml-0.1 json-c libmicrohttpd libpq
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libyaml-dev \
 	libjson-c-dev libev-dev libmicrohttpd-dev libcmocka-dev libpq-dev \
-	python3 python3-pytest python3-requests python3-yaml \
-	python3-jsonschema python3-psycopg2 python3-prometheus-client \
+	python3 python3-pytest python3-pytest-xdist python3-requests \
+	python3-yaml python3-jsonschema python3-psycopg2 \
+	python3-prometheus-client \
 	chromium chromium-driver python3-selenium python3-pil \
 	postgresql curl git unzip
 
@@ -60,6 +61,11 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+# End-to-end tests mostly wait on timers (boots, health checks, backoff):
+# several run side by side even on two cores. E2E_JOBS=0 runs them in
+# one process.
+E2E_JOBS ?= 4
 
 CONTROLLER := $(BUILD)/rhone-controller
 FLYSIM := $(BUILD)/flysim
@@ -148,7 +154,8 @@ unit: $(UNIT_BINS)
 
 e2e: all
 	@$(MAKE) -s $(HELM) || echo "e2e: no helm; the chart tests will skip"
-	RHONE_BUILD=$(BUILD) RHONE_HELM=$(HELM) $(PYTHON) -m pytest -q tests/e2e
+	RHONE_BUILD=$(BUILD) RHONE_HELM=$(HELM) $(PYTHON) -m pytest -q \
+		-n $(E2E_JOBS) tests/e2e
 
 check: deps
 	$(MAKE) all unit

@@ -117,6 +117,19 @@ class Controller:
                         self.item(name), timeout=timeout,
                         what=f"{name} phase {phase}")
 
+    def wait_converged_on(self, name, image, timeout=60):
+        """Converged on a spec with this image: right after a write, the
+        old spec may still be in force (and converged)."""
+        def done():
+            it = self.item(name)
+            st = it["status"]
+            return (it["spec"] or {}).get("image") == image and \
+                st["phase"] == "Converged" and \
+                st["observedGeneration"] == it["metadata"]["generation"] \
+                and it
+        return wait_for(done, timeout=timeout,
+                        what=f"{name} converged on {image}")
+
     def output(self):
         if not self.log.closed:
             self.log.flush()

@@ -331,7 +331,7 @@ def test_yaml_replicas_share_a_lock_only_database(sim, ctls, pg_url):
              what="the standby to take over")
     standby.write("web.yaml", regionset("web", "acme-web", V2, "iad",
                                         ["fra"]))
-    standby.wait_phase("web", "Converged", timeout=90)
+    standby.wait_converged_on("web", V2, timeout=90)
     assert {m["image"] for m in alive(sim, "acme-web")} == {V2}
     assert per_region(alive(sim, "acme-web")) == {"iad": 1, "fra": 1}
 

@@ -173,7 +173,7 @@ def test_429_and_retries_are_counted(sim, ctl_factory):
     sim.fault(op="list", status=429, count=2,
               body={"error": "rate limited"})
     c.write("web.yaml", THREE.replace("web:v1", "web:v2"))
-    c.wait_phase("web", "Converged", timeout=90)
+    c.wait_converged_on("web", "registry.fly.io/web:v2", timeout=90)
     fams = settled(c)
     calls = sim.calls()
     assert value(fams, "rhone_fly_api_requests", "_total",

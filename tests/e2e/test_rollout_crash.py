@@ -9,17 +9,22 @@ below desired - maxUnavailable (0) since the trial began.
 flysim runs with fast timings and caps leases at one second, as if time
 ran fast: a lease the killed controller held would otherwise block the
 next one for its full 30 s. RHONE_CRASH_TRIALS sets the number of trials
-(30 by default), RHONE_CRASH_SEED the random seed.
+(30 by default), RHONE_CRASH_SEED the random seed. The trials are split
+into CHUNKS tests, each with its own flysim and seed (SEED + chunk), so
+that pytest-xdist can run them side by side.
 """
 import collections
 import os
 import random
 import time
 
+import pytest
+
 from rhone import TOKEN, Controller, regionset, wait_for
 from conftest import free_port
 
 TRIALS = int(os.environ.get("RHONE_CRASH_TRIALS", "30"))
+CHUNKS = 5
 SEED = int(os.environ.get("RHONE_CRASH_SEED", str(int(time.time()))))
 FAST = ["--auto-apps", "--create-delay", "0.05", "--boot-delay", "0.1",
         "--stop-delay", "0.1", "--destroy-delay", "0.05",
@@ -69,16 +74,20 @@ def kill(c):
     assert TOKEN not in c.output(), "token leaked into the log"
 
 
-def test_sigkill_at_random_moments_of_rollouts(flysim_factory):
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_sigkill_at_random_moments_of_rollouts(flysim_factory, chunk):
+    trials = range(1 + chunk * TRIALS // CHUNKS,
+                   1 + (chunk + 1) * TRIALS // CHUNKS)
+    seed = SEED + chunk
     sim = flysim_factory(FAST)
     sim.configure(lease_ttl_max=1.0)
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     c = Controller(sim.url, free_port(), POLL)
     c.write("web.yaml", spec("registry.fly.io/web:v0"))
     c.start()
     try:
         c.wait_phase("web", "Converged", timeout=60)
-        for k in range(1, TRIALS + 1):
+        for k in trials:
             image = f"registry.fly.io/web:v{k}"
             t0 = time.time()
             c.write("web.yaml", spec(image))
@@ -87,10 +96,10 @@ def test_sigkill_at_random_moments_of_rollouts(flysim_factory):
             c = start(sim, c.dir)
             wait_for(lambda: end_state_ok(sim, image) and
                      c.phase("web") == "Converged", timeout=90,
-                     what=f"trial {k} (seed {SEED}) converged")
+                     what=f"trial {k} (seed {seed}) converged")
             low = lowest_ready(sim, t0)
             assert all(low[r] >= DESIRED[r] for r in DESIRED), \
-                f"trial {k} (seed {SEED}): ready dropped to {low}"
+                f"trial {k} (seed {seed}): ready dropped to {low}"
     finally:
         rc = c.stop()
     assert rc == 0, c.output()
