@@ -1,6 +1,6 @@
 /* source.c - the YAML folder source. A change anywhere under the folder,
  * or a swap of any symlink on its path (git-sync publishes each commit
- * that way), schedules one reload 100 ms later, so a burst of writes
+ * that way), schedules one reload 20 ms later, so a burst of writes
  * becomes one load. Every load resolves the path once and reads the
  * whole tree from there, so it is one tree, handed over whole. */
 #include "source.h"
@@ -20,7 +20,11 @@
 #include "log.h"
 #include "util.h"
 
-#define SOURCE_DEBOUNCE 0.1
+/* Long enough to take an editor's write-and-rename or a git-sync swap
+ * as one change, short enough that a change reaches the API within the
+ * 100 ms the design allows. A file caught half-written is an error for
+ * one load, and the next event loads it whole. */
+#define SOURCE_DEBOUNCE 0.02
 #define SOURCE_TRIES 3          /* reads of a tree that moves under us */
 #define LINKS_MAX 64            /* symlinks on the path we follow */
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
