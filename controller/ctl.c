@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <ev.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ ctl_find(struct ctl *c, const char *name)
 	}
 	return NULL;
 }
+
+#define CTL_MMAP_THRESHOLD (128 * 1024)
+#define CTL_TRIM_EVERY 5.0      /* seconds between heap trims, at most */
 
 static void
 on_requeue(struct ev_loop *loop, ev_timer *w, int revents)
@@ -112,6 +116,29 @@ on_resync(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	ctl_reload(c);
+}
+
+void
+ctl_round_started(struct ctl *c)
+{
+	c->rounds++;
+}
+
+void
+ctl_round_ended(struct ctl *c)
+{
+	double now = ev_now(c->loop);
+
+	if (c->rounds > 0)
+		c->rounds--;
+	/* A resync lists every app at once: thousands of answers parsed
+	 * and freed, between blocks that live on. When the last round of
+	 * such a burst ends, hand the free pages back, so the resident
+	 * size follows what is in use rather than the last burst. */
+	if (c->rounds == 0 && now - c->last_trim >= CTL_TRIM_EVERY) {
+		c->last_trim = now;
+		malloc_trim(0);
+	}
 }
 
 static void
@@ -315,6 +342,12 @@ ctl_run(const struct options *opt)
 	memset(&c, 0, sizeof(c));
 	c.opt = *opt;
 	c.loop = EV_DEFAULT;
+	/* One malloc arena (the loop is one thread; resolver threads are
+	 * short-lived), and a fixed mmap threshold: glibc would otherwise
+	 * raise it, and the trim threshold with it, after the first large
+	 * free, and keep tens of MiB it no longer uses. */
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, CTL_MMAP_THRESHOLD);
 	log_versions();
 	if (c.opt.source == NULL) {
 		log_error("no_source", "hint=%s", log_q("give --source DIR "

@@ -12,6 +12,7 @@
  * cap keeps a burst of requests inside the process's descriptor limit,
  * which the database, the status server and file watches share. */
 #define EVCURL_MAX_HOST_CONNECTIONS 256L
+#define EVCURL_MAX_IDLE_CONNECTIONS 32L
 
 /* One watched socket; curl hands it back to us through socketp. */
 struct evcurl_sock {
@@ -183,6 +184,10 @@ evcurl_setup(struct evcurl *ec)
 	       CURLM_OK;
 	bad |= curl_multi_setopt(ec->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 				 EVCURL_MAX_HOST_CONNECTIONS) != CURLM_OK;
+	/* Idle connections kept for reuse, each with its buffers: enough
+	 * for a steady stream of calls, not every one a burst opened. */
+	bad |= curl_multi_setopt(ec->multi, CURLMOPT_MAXCONNECTS,
+				 EVCURL_MAX_IDLE_CONNECTIONS) != CURLM_OK;
 	return bad ? -1 : 0;
 }
 

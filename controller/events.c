@@ -10,6 +10,7 @@
 #include "controller.h"
 #include "log.h"
 #include "plan.h"
+#include "reconcile.h"
 
 void
 events_add(struct entry *e, const char *region, const char *reason,
@@ -17,38 +18,28 @@ events_add(struct entry *e, const char *region, const char *reason,
 {
 	struct event_ring *r = e->events;
 	struct rs_event *ev;
+	char message[EVENT_MESSAGE_MAX];
 	va_list ap;
 
 	if (r == NULL && (r = e->events = calloc(1, sizeof(*r))) == NULL)
 		return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
 	ev = &r->items[r->next];
+	free(ev->message);
+	ev->message = strdup(message);
 	r->next = (r->next + 1) % EVENTS_MAX;
 	if (r->n < EVENTS_MAX)
 		r->n++;
 	ev->time = util_now();
 	util_strlcpy(ev->region, region, sizeof(ev->region));
 	util_strlcpy(ev->reason, reason, sizeof(ev->reason));
-	va_start(ap, fmt);
-	vsnprintf(ev->message, sizeof(ev->message), fmt, ap);
-	va_end(ap);
 	log_info("regionset_event", "regionset=%s app=%s region=%s "
 		 "reason=%s message=%s", e->name, e->rs ? e->rs->app : "",
-		 region[0] ? region : "-", reason, log_q(ev->message));
+		 region[0] ? region : "-", reason, log_q(message));
 }
 
-/* The error a region's actions ended with this round ("" if none);
- * reconcile.c keeps them as "fra Reason: text". */
-static const char *
-region_error(const struct entry *e, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < RS_REGIONS_MAX; i++)
-		if (strncmp(e->region_errors[i], code, 3) == 0 &&
-		    e->region_errors[i][3] == ' ')
-			return e->region_errors[i] + 4;
-	return "";
-}
 
 static const char *
 plural(int n)
@@ -76,10 +67,10 @@ static void
 event_for_region(struct entry *e, const char *code,
 		 const struct ev_tally *t)
 {
-	const char *err = region_error(e, code);
+	const char *err = reconcile_region_error(e, code);
 	char tmo[16];
 
-	if (err[0] != '\0') {
+	if (err != NULL) {
 		events_add(e, code, "ActionFailed", "in %s: %s", code, err);
 		return;
 	}
@@ -147,7 +138,7 @@ events_render(const struct entry *e, struct strbuf *sb)
 		sb_puts(sb, ",\"reason\":");
 		sb_json_string(sb, ev->reason);
 		sb_puts(sb, ",\"message\":");
-		sb_json_string(sb, ev->message);
+		sb_json_string(sb, ev->message ? ev->message : "");
 		sb_puts(sb, "}");
 	}
 	sb_puts(sb, "]");
@@ -156,6 +147,10 @@ events_render(const struct entry *e, struct strbuf *sb)
 void
 events_free(struct entry *e)
 {
+	size_t i;
+
+	for (i = 0; e->events != NULL && i < EVENTS_MAX; i++)
+		free(e->events->items[i].message);
 	free(e->events);
 	e->events = NULL;
 }

@@ -90,6 +90,7 @@ round_finish(struct round *rd)
 	if (!e->ctl->stopping)
 		round_requeue(e, rd);
 	round_free(rd);
+	ctl_round_ended(e->ctl);
 }
 
 static void
@@ -98,6 +99,11 @@ set_region_error(struct entry *e, const char *region, const char *reason,
 {
 	size_t i, slot = RS_REGIONS_MAX;
 
+	if (e->region_errors == NULL)
+		e->region_errors = calloc(RS_REGIONS_MAX,
+					  sizeof(*e->region_errors));
+	if (e->region_errors == NULL)
+		return;
 	for (i = 0; i < RS_REGIONS_MAX; i++) {
 		if (strncmp(e->region_errors[i], region, 3) == 0) {
 			slot = i;
@@ -110,6 +116,18 @@ set_region_error(struct entry *e, const char *region, const char *reason,
 		return;
 	snprintf(e->region_errors[slot], sizeof(e->region_errors[slot]),
 		 "%.3s %s: %s", region, reason, error);
+}
+
+const char *
+reconcile_region_error(const struct entry *e, const char *code)
+{
+	size_t i;
+
+	for (i = 0; e->region_errors != NULL && i < RS_REGIONS_MAX; i++)
+		if (strncmp(e->region_errors[i], code, 3) == 0 &&
+		    e->region_errors[i][3] == ' ')
+			return e->region_errors[i] + 4;
+	return NULL;
 }
 
 /* Remember that kind of trouble at key until a growing delay passes;
@@ -129,7 +147,9 @@ hold_note(struct entry *e, const struct plan_hold *key, double now,
 	for (i = 0; i < e->nholds && h == NULL; i++)
 		if (e->holds[i].until + HOLD_MAX < now)
 			h = &e->holds[i];
-	if (h == NULL && e->nholds == RS_REGIONS_MAX)
+	if (h == NULL && e->holds == NULL)
+		e->holds = calloc(RS_REGIONS_MAX, sizeof(*e->holds));
+	if (h == NULL && (e->holds == NULL || e->nholds == RS_REGIONS_MAX))
 		return first;
 	if (h == NULL) {
 		h = &e->holds[e->nholds++];
@@ -295,7 +315,7 @@ clear_region_errors(struct entry *e, double now)
 	size_t i, h;
 	int keep;
 
-	for (i = 0; i < RS_REGIONS_MAX; i++) {
+	for (i = 0; e->region_errors != NULL && i < RS_REGIONS_MAX; i++) {
 		keep = 0;
 		for (h = 0; h < e->nholds; h++)
 			keep |= e->holds[h].key.kind != PLAN_HOLD_ROLLBACK &&
@@ -411,6 +431,7 @@ reconcile_start(struct entry *e)
 	}
 	rd->e = e;
 	rd->started = util_now();
+	ctl_round_started(e->ctl);
 	e->running = 1;
 	e->round = rd;
 	snprintf(rd->path, sizeof(rd->path), "/v1/apps/%s/machines",
@@ -433,4 +454,5 @@ reconcile_abandon(struct entry *e)
 	e->round = NULL;
 	e->running = 0;
 	e->pending = 0;
+	ctl_round_ended(e->ctl);
 }

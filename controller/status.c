@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plancheck.h"
+#include "reconcile.h"
 #include "webhook.h"
 
 static const char *const cond_types[COND_COUNT] = {
@@ -120,24 +121,13 @@ render_machine(struct strbuf *sb, const struct fly_machine *m,
 	sb_puts(sb, "]}");
 }
 
-static const char *
-region_error(const struct entry *e, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < RS_REGIONS_MAX; i++)
-		if (strncmp(e->region_errors[i], code, 3) == 0 &&
-		    e->region_errors[i][3] == ' ')
-			return e->region_errors[i] + 4;
-	return NULL;
-}
 
 static void
 render_region(struct strbuf *sb, const struct entry *e,
 	      const struct plan_region *pr, const struct fly_machine *ms,
 	      size_t n)
 {
-	const char *err = region_error(e, pr->code);
+	const char *err = reconcile_region_error(e, pr->code);
 	size_t i;
 	int first = 1;
 
@@ -206,9 +196,24 @@ static void
 phase_message(const struct entry *e, const struct plan_region *pr,
 	      char *msg, size_t size)
 {
-	const char *err = region_error(e, pr->code);
+	const char *err = reconcile_region_error(e, pr->code);
 
 	snprintf(msg, size, "%s: %s", pr->code, err ? err : pr->reason);
+}
+
+/* Replace *slot with what sb holds, unless that is what it already says:
+ * a converged set renders the same text every round, and keeping the old
+ * block spares the heap a long-lived allocation churned per round. A
+ * failed render keeps the previous snapshot. */
+static void
+keep_snapshot(char **slot, struct strbuf *sb)
+{
+	if (sb->failed || (*slot != NULL && strcmp(*slot, sb->buf) == 0)) {
+		sb_free(sb);
+		return;
+	}
+	free(*slot);
+	*slot = sb_steal(sb);
 }
 
 void
@@ -227,8 +232,7 @@ status_observe(struct entry *e, const struct plan *p,
 		render_region(&sb, e, &p->regions[i], ms, n);
 	}
 	sb_puts(&sb, "]");
-	free(e->regions_json);
-	e->regions_json = sb_steal(&sb);
+	keep_snapshot(&e->regions_json, &sb);
 	e->phase = p->phase;
 	e->phase_valid = 1;
 	metrics_observe(e, p, ms, n);
@@ -440,16 +444,9 @@ status_refresh(struct entry *e)
 	sb_printf(&sb, ",\"unmanagedMachines\":%d,\"conditions\":",
 		  e->unmanaged);
 	render_conditions(&sb, e);
-	sb_puts(&sb, ",\"events\":");
-	events_render(e, &sb);
-	sb_printf(&sb, ",\"regions\":%s}}",
-		  e->regions_json ? e->regions_json : "[]");
-	if (sb.failed) {
-		sb_free(&sb);
-		return;          /* keep the previous snapshot */
-	}
-	free(e->status_json);
-	e->status_json = sb_steal(&sb);
+	/* The events (from their ring) and the regions (regions_json)
+	 * follow when the item is served: each is kept once, not twice. */
+	keep_snapshot(&e->status_json, &sb);
 }
 
 void
@@ -459,6 +456,22 @@ status_refresh_all(struct ctl *c)
 
 	for (i = 0; i < c->nentries; i++)
 		status_refresh(c->entries[i]);
+}
+
+/* A set's item: the snapshot, then its regions as of the last plan. */
+static void
+render_item(const struct entry *e, struct strbuf *sb)
+{
+	if (e->status_json == NULL) {
+		sb_puts(sb, "{}");
+		return;
+	}
+	sb_puts(sb, e->status_json);
+	sb_puts(sb, ",\"events\":");
+	events_render(e, sb);
+	sb_puts(sb, ",\"regions\":");
+	sb_puts(sb, e->regions_json ? e->regions_json : "[]");
+	sb_puts(sb, "}}");
 }
 
 void
@@ -494,8 +507,7 @@ status_render_list(const struct ctl *c, struct strbuf *sb)
 	for (i = 0; i < c->nentries; i++) {
 		if (i)
 			sb_puts(sb, ",");
-		sb_puts(sb, c->entries[i]->status_json ?
-			c->entries[i]->status_json : "{}");
+		render_item(c->entries[i], sb);
 	}
 	sb_puts(sb, "]}\n");
 }
@@ -509,8 +521,7 @@ status_render_one(const struct ctl *c, const char *name, struct strbuf *sb)
 		return leader_render_one(c->leader, name, sb);
 	for (i = 0; i < c->nentries; i++) {
 		if (strcmp(c->entries[i]->name, name) == 0) {
-			sb_puts(sb, c->entries[i]->status_json ?
-				c->entries[i]->status_json : "{}");
+			render_item(c->entries[i], sb);
 			sb_puts(sb, "\n");
 			return 0;
 		}

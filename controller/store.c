@@ -59,6 +59,8 @@ entry_free(struct ctl *c, struct entry *e)
 	free(e->invalid);
 	free(e->status_json);
 	free(e->regions_json);
+	free(e->holds);
+	free(e->region_errors);
 	free(e);
 }
 

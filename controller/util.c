@@ -299,7 +299,15 @@ sb_steal(struct strbuf *sb)
 		sb_free(sb);
 		return NULL;
 	}
-	p = sb->buf ? sb->buf : strdup("");
+	if (sb->buf == NULL) {
+		p = strdup("");
+	} else {
+		/* Kept strings (the status snapshots) give back what the
+		 * doubling reserved beyond their length. */
+		p = realloc(sb->buf, sb->len + 1);
+		if (p == NULL)
+			p = sb->buf;
+	}
 	sb_init(sb);
 	return p;
 }

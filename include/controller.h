@@ -33,6 +33,8 @@ struct condition {
 enum { COND_READY, COND_PROGRESSING, COND_DEGRADED, COND_SPEC_VALID,
        COND_REGIONS_HELD, COND_COUNT };
 
+#define REGION_ERROR_LEN (8 + 160)
+
 /* A failed rollout in one region backs off before trying again. */
 struct hold {
 	struct plan_hold key;
@@ -56,10 +58,12 @@ struct entry {
 	struct round *round;         /* the reconcile under way */
 	int failures;                /* consecutive failed reconciles */
 	ev_timer requeue;
-	struct hold holds[RS_REGIONS_MAX];
+	struct hold *holds;          /* RS_REGIONS_MAX once one is noted */
 	size_t nholds;
 	char api_error[256];         /* last list or action error */
-	char region_errors[RS_REGIONS_MAX][8 + 160];
+	/* "fra Reason: text" per region with trouble: RS_REGIONS_MAX of
+	 * them once the first is noted (most sets never need them) */
+	char (*region_errors)[REGION_ERROR_LEN];
 
 	enum plan_phase phase;
 	int phase_valid;             /* phase is from a real plan */
@@ -68,7 +72,8 @@ struct entry {
 	struct condition cond[COND_COUNT];
 	char *regions_json;          /* regions as of the last plan */
 	int unmanaged;               /* others' machines in the app */
-	char *status_json;           /* the precomputed /status item */
+	char *status_json;           /* the precomputed /status item, up
+					to its events and regions */
 	struct metrics_set *metrics;  /* gauges from the last plan */
 	struct event_ring *events;   /* recent transitions */
 	struct ctl *ctl;
@@ -94,12 +99,19 @@ struct ctl {
 	int source_failed;           /* the latest load failed whole */
 
 	ev_timer resync;
+	size_t rounds;               /* reconcile rounds under way */
+	double last_trim;            /* when the heap was last trimmed */
 	ev_signal sigterm, sigint, sighup;
 	int stopping;
 };
 
 /* Run the controller until SIGTERM/SIGINT; returns the exit code. */
 int ctl_run(const struct options *opt);
+
+/* A reconcile round started or ended (reconcile.c): when none is left
+ * running, free heap pages go back to the system. */
+void ctl_round_started(struct ctl *c);
+void ctl_round_ended(struct ctl *c);
 
 /* Find an entry by name; NULL if none. */
 struct entry *ctl_find(struct ctl *c, const char *name);

@@ -10,12 +10,13 @@ struct plan;
 
 /* Transitions kept per RegionSet; older ones fall off. */
 #define EVENTS_MAX 20
+#define EVENT_MESSAGE_MAX 160    /* longer messages are cut */
 
 struct rs_event {
 	double time;
 	char region[8];          /* "" for the whole set */
 	char reason[32];         /* CamelCase */
-	char message[120];
+	char *message;           /* allocated: most are short */
 };
 
 struct event_ring {

@@ -15,6 +15,10 @@ void reconcile_action_done(struct entry *e, const char *region,
 			   const char *machine, const char *reason,
 			   const char *error);
 
+/* The error the region's actions last ended with ("Reason: text"), kept
+ * while a hold lasts there; NULL when none. */
+const char *reconcile_region_error(const struct entry *e, const char *code);
+
 /* Drop the round of e without finishing it (shutdown only: the Fly
  * client has already dropped its requests). */
 void reconcile_abandon(struct entry *e);
