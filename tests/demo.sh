@@ -38,6 +38,7 @@ cat <<MSG
 demo: flysim (Fly Machines API emulator) on http://$sim_addr
 demo: rhone-controller reconciling $source_dir
 demo: status:    curl http://$listen/status
+demo: dashboard: open http://$listen/ in a browser
 demo: machines:  curl http://$sim_addr/_sim/machines
 demo: Ctrl-C stops both.
 
