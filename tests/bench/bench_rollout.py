@@ -79,23 +79,34 @@ def write_sets(folder, napps, regions, tag):
         os.replace(path + ".tmp", path)
 
 
-def converged(ctl, napps, gen):
-    items = get(ctl + "/status")["items"]
-    return len(items) == napps and all(
-        it.get("status", {}).get("phase") == "Converged" and
-        it["metadata"]["generation"] == gen and
-        it["status"]["observedGeneration"] == gen for it in items)
+DONE = {}
+
+
+def converged_item(it, gen):
+    return it.get("status", {}).get("phase") == "Converged" and \
+        it["metadata"]["generation"] == gen and \
+        it["status"]["observedGeneration"] == gen
 
 
 def timed(ctl, napps, gen, limit=900):
+    """Seconds until every set converged on generation gen; also when
+    each did (first seen so), as DONE[gen] sorted, to tell a slow whole
+    from a few stragglers."""
     t0 = time.monotonic()
-    while not converged(ctl, napps, gen):
+    seen = {}
+    while len(seen) < napps:
         if time.monotonic() - t0 > limit:
             sys.exit("bench_rollout: no convergence within the limit")
         # /status of 100 sets is half a megabyte: asking too often
         # would measure the asking. 0.2 s adds at most that much.
         time.sleep(0.2)
-    return time.monotonic() - t0
+        now = time.monotonic() - t0
+        for it in get(ctl + "/status")["items"]:
+            if it["metadata"]["name"] not in seen and \
+                    converged_item(it, gen):
+                seen[it["metadata"]["name"]] = now
+    DONE[gen] = sorted(seen.values())
+    return DONE[gen][-1]
 
 
 def bounds(n):
@@ -151,16 +162,24 @@ def main():
              for name, op in calls["ops"].items()
              if op["by_status"].get("429", 0)}
     n429 = sum(by_op.values())
+    # Every answer that was not a success, by operation and status: a
+    # retry (a lease still held, a wait that timed out) costs time.
+    other = {f"{name}_{code}": n for name, op in calls["ops"].items()
+             for code, n in op["by_status"].items()
+             if not code.startswith("2") and code != "429"}
     bf, bc = bounds(len(regions))
-    print(f"bench=rollout apps={napps} regions={len(regions)} "
-          f"scenario=fresh seconds={fresh:.1f} bound={bf:.1f} "
-          f"ratio={fresh / bf:.2f}")
-    print(f"bench=rollout apps={napps} regions={len(regions)} "
-          f"scenario=change seconds={change:.1f} bound={bc:.1f} "
-          f"ratio={change / bc:.2f}")
+    for name, secs, bound, gen in (("fresh", fresh, bf, 1),
+                                   ("change", change, bc, 2)):
+        done = DONE[gen]
+        print(f"bench=rollout apps={napps} regions={len(regions)} "
+              f"scenario={name} seconds={secs:.1f} bound={bound:.1f} "
+              f"ratio={secs / bound:.2f} first_set={done[0]:.1f} "
+              f"median_set={done[len(done) // 2]:.1f}")
     print(f"bench=rollout apps={napps} calls={calls['total']} "
           f"status_429={n429} " +
           " ".join(f"status_429_{k}={v}" for k, v in sorted(by_op.items())))
+    print(f"bench=rollout apps={napps} not_ok=" +
+          (",".join(f"{k}:{v}" for k, v in sorted(other.items())) or "0"))
     # usage[0] is the controller's (stopped first), usage[1] flysim's.
     for name, ru in zip(("controller", "flysim"), usage):
         print(f"bench=rollout apps={napps} process={name} "

@@ -105,7 +105,8 @@ def test_pod_is_locked_down(config):
         assert c["resources"]["requests"]["cpu"] == "10m"
         assert c["resources"]["limits"]["memory"]
     ctl = container(docs)
-    assert ctl["resources"]["requests"]["memory"] == "16Mi"
+    assert ctl["resources"]["requests"]["memory"] == "32Mi"
+    assert ctl["resources"]["limits"]["memory"] == "128Mi"
 
 
 @pytest.mark.parametrize("config", CONFIGS)
