@@ -12,6 +12,7 @@
 #include <ev.h>
 
 #include "evcurl.h"
+#include "flymachine.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -634,4 +635,17 @@ fly_client_stats(const struct fly_client *c, struct fly_client_stats *s)
 	*s = c->stats;
 	s->in_flight = c->flying.n;
 	s->queued = c->queue.n;
+}
+
+void
+fly_failure_text(const struct fly_response *r, char *buf, size_t size)
+{
+	char err[192];
+
+	if (r->status == 0) {
+		snprintf(buf, size, "no answer: %s", r->error);
+		return;
+	}
+	fly_error_message(r->body, r->len, err, sizeof(err));
+	snprintf(buf, size, "%ld %s", r->status, err);
 }

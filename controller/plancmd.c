@@ -37,13 +37,9 @@ pc_on_list(void *arg, const struct fly_response *r)
 	char err[200];
 
 	if (r->status != 200) {
-		if (r->status == 0)
-			util_strlcpy(err, r->error, sizeof(err));
-		else
-			fly_error_message(r->body, r->len, err, sizeof(err));
+		fly_failure_text(r, err, sizeof(err));
 		snprintf(s->error, sizeof(s->error), "listing machines of "
-			 "app %s failed: %ld %.160s", s->rs->app, r->status,
-			 err);
+			 "app %s failed: %.160s", s->rs->app, err);
 	} else if (fly_parse_machine_list(r->body, r->len, &s->ms, &s->n,
 					  err, sizeof(err)) < 0) {
 		snprintf(s->error, sizeof(s->error), "malformed machine list "

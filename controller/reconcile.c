@@ -32,6 +32,7 @@ struct round {
 	size_t n;
 	struct plan plan;
 	int failed;
+	int held;                /* an action met a lease or capacity hold */
 	double started;          /* for the duration metric */
 	char path[160];
 };
@@ -50,6 +51,22 @@ round_free(struct round *rd)
 	free(rd);
 }
 
+/* Every action of the round was a destroy and each one worked: what
+ * they did is final, so the next look need not wait for the poll (new
+ * machines, by contrast, still have to boot and pass their checks). */
+static int
+destroys_done(const struct round *rd)
+{
+	size_t i;
+
+	if (rd->failed || rd->held || rd->plan.nactions == 0)
+		return 0;
+	for (i = 0; i < rd->plan.nactions; i++)
+		if (rd->plan.actions[i].op != PLAN_DESTROY)
+			return 0;
+	return 1;
+}
+
 static void
 round_requeue(struct entry *e, const struct round *rd)
 {
@@ -57,7 +74,7 @@ round_requeue(struct entry *e, const struct round *rd)
 
 	if (rd->failed)
 		metrics_retry();
-	if (e->dirty) {
+	if (e->dirty || destroys_done(rd)) {
 		e->dirty = 0;
 		ctl_enqueue(e);
 	} else if (rd->failed) {
@@ -214,7 +231,9 @@ reconcile_action_done(struct entry *e, const char *region,
 
 	if (error != NULL) {
 		set_region_error(e, region, reason, error);
-		if (!hold_for_failure(e, region, machine, reason))
+		if (hold_for_failure(e, region, machine, reason))
+			rd->held = 1;
+		else
 			rd->failed = 1;
 	} else if (region[0] != '\0' && machine[0] == '\0') {
 		capacity_found(e, region);      /* a create worked there */
@@ -388,13 +407,10 @@ on_list(void *arg, const struct fly_response *r)
 	char err[200];
 
 	if (r->status != 200) {
-		if (r->status == 0)
-			util_strlcpy(err, r->error, sizeof(err));
-		else
-			fly_error_message(r->body, r->len, err, sizeof(err));
+		fly_failure_text(r, err, sizeof(err));
 		snprintf(e->api_error, sizeof(e->api_error),
-			 "listing machines of app %s failed: %ld %.120s",
-			 e->rs->app, r->status, err);
+			 "listing machines of app %s failed: %.120s",
+			 e->rs->app, err);
 		log_warn("list_failed", "regionset=%s app=%s status=%ld "
 			 "error=%s", e->name, e->rs->app, r->status, log_q(err));
 		rd->failed = 1;

@@ -113,16 +113,14 @@ api_failure(struct job *j, const char *what, const struct fly_response *r)
 {
 	char msg[256], err[160];
 
-	if (r->status == 0)
-		util_strlcpy(err, r->error, sizeof(err));
-	else
+	if (lease_conflict(r)) {
 		fly_error_message(r->body, r->len, err, sizeof(err));
-	if (lease_conflict(r))
 		snprintf(msg, sizeof(msg), "machine %s skipped: %s",
 			 j->machine, err);
-	else
-		snprintf(msg, sizeof(msg), "%s failed: %ld %s", what,
-			 r->status, err);
+	} else {
+		fly_failure_text(r, err, sizeof(err));
+		snprintf(msg, sizeof(msg), "%s failed: %s", what, err);
+	}
 	job_fail(j, failure_reason(r), msg);
 }
 

@@ -18,6 +18,10 @@ struct fly_response {
 	double elapsed;          /* seconds from send to completion */
 };
 
+/* What went wrong with a call that did not succeed, for a message:
+ * "503 the error Fly gave" or "no answer: the transport's error". */
+void fly_failure_text(const struct fly_response *r, char *buf, size_t size);
+
 /* Called once per request on the loop, after completion or failure. */
 typedef void (*fly_done_fn)(void *arg, const struct fly_response *resp);
 
