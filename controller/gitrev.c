@@ -160,10 +160,12 @@ gitrev_from_head(const char *dir, char *out, size_t size)
 	return gitrev_ref(gitdir, common, line + 5, out, size);
 }
 
-int
+enum gitrev_kind
 gitrev_find(const char *dir, char *out, size_t size)
 {
 	if (gitrev_from_path(dir, out, size) == 0)
-		return 0;
-	return gitrev_from_head(dir, out, size);
+		return GITREV_SNAPSHOT;
+	if (gitrev_from_head(dir, out, size) == 0)
+		return GITREV_HEAD;
+	return GITREV_NONE;
 }

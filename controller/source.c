@@ -183,20 +183,23 @@ source_rename(struct yaml_load *ld, const char *real, const char *given)
 		rename_one(&ld->errors.items[i].file, real, given);
 }
 
-/* The revision is the commit when the tree tells which. A commit is one
- * unit: with any error in it, it is rejected whole and the last good
- * commit stays in force, frozen like any failed source. */
+/* The revision is the commit when the tree tells which. A commit that
+ * git-sync published is one unit: with any error in it, it is rejected
+ * whole and the last good commit stays in force, frozen like any failed
+ * source. A plain checkout is a folder someone edits: its HEAD names the
+ * revision, and a broken file freezes only its own sets, as anywhere. */
 static void
 source_stamp(struct source *s, struct yaml_load *ld, const char *real)
 {
 	char msg[192];
+	enum gitrev_kind kind;
 
 	source_rename(ld, real, s->dir);
-	if (gitrev_find(real, ld->revision, sizeof(ld->revision)) < 0) {
+	kind = gitrev_find(real, ld->revision, sizeof(ld->revision));
+	if (kind == GITREV_NONE)
 		ld->revision[0] = '\0';
-		return;
-	}
-	if (ld->errors.n == 0 || ld->source_failed)
+	if (kind != GITREV_SNAPSHOT || ld->errors.n == 0 ||
+	    ld->source_failed)
 		return;
 	snprintf(msg, sizeof(msg), "commit %s rejected whole (%zu error%s); "
 		 "keeping the last good commit", ld->revision, ld->errors.n,
