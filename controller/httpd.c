@@ -337,8 +337,8 @@ httpd_start(struct ctl *c, const char *listen)
 	h->ctl = c;
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 		MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, h,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONN_TIMEOUT,

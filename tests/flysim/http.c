@@ -233,13 +233,15 @@ http_start(struct sim *sim, const char *listen)
 		return NULL;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The logger goes first so that every message reaches it. No
+	 * SO_REUSEPORT: a second flysim on a port in use must fail, not
+	 * share the port and split the requests between two tables. */
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, sim,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (d == NULL)
