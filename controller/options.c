@@ -288,6 +288,7 @@ options_usage(FILE *out)
 		"       rhone-controller validate PATH...\n"
 		"       rhone-controller status [NAME] [--watch] "
 		"[--timeout DURATION]\n"
+		"       rhone-controller migrate --source URL\n"
 		"       rhone-controller token create|list|revoke --source "
 		"URL ...\n"
 		"       rhone-controller regions\n"

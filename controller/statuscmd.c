@@ -611,9 +611,13 @@ sc_list(struct sc_run *r, json_object *root, char *why, size_t size)
 		v = v == SC_FAIL ? SC_FAIL : SC_WAIT;
 	}
 	free(sets);
-	if (r->o->watch && v != SC_FAIL && sc_source_failed(r, root, why,
-							      size))
-		v = SC_FAIL;
+	if (v == SC_FAIL || !sc_source_failed(r, root, why, size))
+		return v;
+	/* The table shows the last good state; say that it is frozen. A
+	 * watch fails on it, a one-off look still printed what it asked. */
+	if (r->o->watch)
+		return SC_FAIL;
+	fprintf(stderr, "warning: %s\n", why);
 	return v;
 }
 
