@@ -105,6 +105,8 @@ rsd_name(struct rswalk *w, const struct ynode *v, void *obj)
 	struct regionset *rs = obj;
 
 	rsw_label(w, v, rs->name, sizeof(rs->name));
+	rs->origin.name_line = v->line;
+	rs->origin.name_column = v->column;
 }
 
 static void
@@ -148,6 +150,8 @@ rsd_app(struct rswalk *w, const struct ynode *v, void *obj)
 	struct regionset *rs = obj;
 
 	rsw_label(w, v, rs->app, sizeof(rs->app));
+	rs->origin.app_line = v->line;
+	rs->origin.app_column = v->column;
 }
 
 static void

@@ -467,26 +467,37 @@ yaml_ref_cmp_app(const void *a, const void *b)
 	return yaml_ref_order(x, y, strcmp(x->rs->app, y->rs->app));
 }
 
+/* Where a set's name (or app) is written; the document when unknown. */
+static void
+yaml_key_at(const struct regionset *rs, int by_app, int *line, int *col)
+{
+	*line = by_app ? rs->origin.app_line : rs->origin.name_line;
+	*col = by_app ? rs->origin.app_column : rs->origin.name_column;
+	if (*line == 0) {
+		*line = rs->origin.line;
+		*col = rs->origin.column;
+	}
+}
+
 static void
 yaml_clash(struct yaml_load *out, const struct regionset *rs,
 	   const struct regionset *other, int by_app)
 {
 	const char *of = other->origin.file ? other->origin.file : "?";
-	int rc;
+	int rc, line, col, oline, ocol;
 
+	yaml_key_at(rs, by_app, &line, &col);
+	yaml_key_at(other, by_app, &oline, &ocol);
 	if (by_app)
-		rc = rs_errors_add(&out->errors, rs->origin.file,
-			rs->origin.line, rs->origin.column, "spec.app",
-			rs->name, "app \"%s\" is also managed by RegionSet "
-			"\"%s\" (%s:%d:%d); one app, one RegionSet", rs->app,
-			other->name, of, other->origin.line,
-			other->origin.column);
+		rc = rs_errors_add(&out->errors, rs->origin.file, line, col,
+			"spec.app", rs->name, "app \"%s\" is also managed by "
+			"RegionSet \"%s\" (%s:%d:%d); one app, one RegionSet",
+			rs->app, other->name, of, oline, ocol);
 	else
-		rc = rs_errors_add(&out->errors, rs->origin.file,
-			rs->origin.line, rs->origin.column, "metadata.name",
-			rs->name, "duplicate RegionSet name \"%s\"; also "
-			"defined at %s:%d:%d", rs->name, of,
-			other->origin.line, other->origin.column);
+		rc = rs_errors_add(&out->errors, rs->origin.file, line, col,
+			"metadata.name", rs->name, "duplicate RegionSet name "
+			"\"%s\"; also defined at %s:%d:%d", rs->name, of,
+			oline, ocol);
 	if (rc < 0)
 		out->source_failed = 1;
 }

@@ -77,6 +77,8 @@ struct rs_origin {
 	char *file;                            /* NULL for non-file sources */
 	int line;
 	int column;
+	int name_line, name_column;            /* metadata.name's value, */
+	int app_line, app_column;              /* spec.app's (0: unknown) */
 };
 
 struct regionset {

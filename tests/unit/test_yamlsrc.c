@@ -1156,12 +1156,13 @@ test_duplicate_names(void **state)
 	assert_int_equal(ld.nsets, 1);
 	assert_string_equal(ld.sets[0]->name, "other");
 	assert_int_equal(ld.errors.n, 2);
-	snprintf(want, sizeof(want), "%s:1:1: metadata.name: duplicate "
-		 "RegionSet name \"web\"; also defined at %s:1:1",
+	/* Each error points at the name itself, in both files. */
+	snprintf(want, sizeof(want), "%s:3:18: metadata.name: duplicate "
+		 "RegionSet name \"web\"; also defined at %s:3:18",
 		 tmp_path("one.yaml"), tmp_path("two.yaml"));
 	assert_string_equal(err_text(&ld, 0), want);
-	snprintf(want, sizeof(want), "%s:1:1: metadata.name: duplicate "
-		 "RegionSet name \"web\"; also defined at %s:1:1",
+	snprintf(want, sizeof(want), "%s:3:18: metadata.name: duplicate "
+		 "RegionSet name \"web\"; also defined at %s:3:18",
 		 tmp_path("two.yaml"), tmp_path("one.yaml"));
 	assert_string_equal(err_text(&ld, 1), want);
 	assert_string_equal(ld.errors.items[1].set, "web");
@@ -1185,8 +1186,8 @@ test_duplicate_apps(void **state)
 	assert_int_equal(ld.nsets, 1);
 	assert_string_equal(ld.sets[0]->name, "web");
 	assert_int_equal(ld.errors.n, 2);
-	snprintf(want, sizeof(want), "%s:1:1: spec.app: app \"shared-app\" "
-		 "is also managed by RegionSet \"second\" (%s:10:1); one app, "
+	snprintf(want, sizeof(want), "%s:4:13: spec.app: app \"shared-app\" "
+		 "is also managed by RegionSet \"second\" (%s:13:13); one app, "
 		 "one RegionSet", tmp_path("one.yaml"), tmp_path("two.yaml"));
 	assert_string_equal(err_text(&ld, 0), want);
 	assert_string_equal(ld.errors.items[0].set, "first");
