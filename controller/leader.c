@@ -34,6 +34,7 @@
 #include "controller.h"
 #include "flyclient.h"
 #include "log.h"
+#include "pgconn.h"
 #include "pgsource.h"
 #include "reconcile.h"
 #include "source.h"
@@ -95,14 +96,13 @@ static const char ld_status_sql[] =
 	"GROUP BY a.id, a.fly_app_id, a.primary_region "
 	"ORDER BY a.fly_app_id";
 
-enum ld_state {
-	LD_DOWN,           /* no session; the next tick connects */
-	LD_CONNECTING,     /* PQconnectPoll under way */
-	LD_IDLE,           /* connected, nothing under way */
-	LD_SETUP,          /* the session settings are being sent */
-	LD_LOCKING,        /* pg_try_advisory_lock under way */
-	LD_CHECKING,       /* the leader's heartbeat under way */
-	LD_READING,        /* the standby's region_status read under way */
+/* The statement under way on the session. */
+enum ld_cmd {
+	LD_NONE,
+	LD_SETUP,          /* the session settings */
+	LD_LOCKING,        /* pg_try_advisory_lock */
+	LD_CHECKING,       /* the leader's heartbeat */
+	LD_READING,        /* the standby's region_status read */
 };
 
 struct ld_item {
@@ -120,13 +120,9 @@ struct leader {
 	char app_name[LD_APP_NAME_MAX];
 	int read_status;
 
-	PGconn *conn;
-	enum ld_state state;
-	ev_io io;
+	struct pgconn pc;          /* down: the next tick connects */
+	enum ld_cmd cmd;
 	ev_timer tick;
-	ev_timer deadline;
-	PGresult *res;             /* rows of the statement under way */
-	char *error;               /* its error, if any */
 	char last_error[256];      /* why the session is down */
 	int down_reported;
 
@@ -216,47 +212,15 @@ ld_fence(struct leader *l, const char *why)
  * The session.
  */
 
+/* The session failed or hangs and is dropped (the server ends it and
+ * with it any lock it held): fence if leading, retry on the next tick. */
 static void
-ld_clean(char *msg)
+ld_failed(void *arg, const char *msg, enum pgconn_state was)
 {
-	char *r, *w = msg;
+	struct leader *l = arg;
 
-	for (r = msg; *r != '\0'; r++) {
-		int space = isspace((unsigned char)*r);
-		if (space && (w == msg || w[-1] == ' '))
-			continue;
-		*w++ = space ? ' ' : *r;
-	}
-	if (w > msg && w[-1] == ' ')
-		w--;
-	*w = '\0';
-}
-
-static void
-ld_close(struct leader *l)
-{
-	ev_io_stop(l->loop, &l->io);
-	ev_timer_stop(l->loop, &l->deadline);
-	PQclear(l->res);
-	l->res = NULL;
-	free(l->error);
-	l->error = NULL;
-	PQfinish(l->conn);
-	l->conn = NULL;
-	l->state = LD_DOWN;
-}
-
-/* The session failed or hangs: drop it (the server ends it and with it
- * any lock it held), fence if leading, retry on the next tick. */
-static void
-ld_fail(struct leader *l, const char *what)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), "%s: %s", what,
-		 l->conn ? PQerrorMessage(l->conn) : "out of memory");
-	ld_clean(msg);
-	ld_close(l);
+	(void)was;
+	l->cmd = LD_NONE;
 	util_strlcpy(l->last_error, msg, sizeof(l->last_error));
 	if (l->leading)
 		ld_fence(l, msg);
@@ -269,106 +233,41 @@ ld_fail(struct leader *l, const char *what)
 	l->down_reported = 1;
 }
 
-static void
-ld_watch(struct leader *l, int events)
-{
-	int fd = PQsocket(l->conn);
-
-	ev_io_stop(l->loop, &l->io);
-	if (fd < 0)
-		return;
-	ev_io_set(&l->io, fd, events);
-	ev_io_start(l->loop, &l->io);
-}
-
-static void
-ld_arm_deadline(struct leader *l)
-{
-	ev_timer_stop(l->loop, &l->deadline);
-	ev_timer_set(&l->deadline, LD_TIMEOUT, 0);
-	ev_timer_start(l->loop, &l->deadline);
-}
-
-static int
-ld_flush(struct leader *l)
-{
-	int rc = PQflush(l->conn);
-
-	if (rc < 0) {
-		ld_fail(l, "sending");
-		return -1;
-	}
-	ld_watch(l, rc ? EV_READ | EV_WRITE : EV_READ);
-	return 0;
-}
-
+/* With p NULL by the simple protocol, which takes several
+ * statements at once. */
 static void
 ld_send(struct leader *l, const char *sql, int n, const char *const *p,
-	enum ld_state next)
+	enum ld_cmd cmd)
 {
-	int ok = n > 0 ? PQsendQueryParams(l->conn, sql, n, NULL, p, NULL,
-					   NULL, 0) :
-		 PQsendQuery(l->conn, sql);
-
-	if (!ok) {
-		ld_fail(l, "sending");
-		return;
-	}
-	l->state = next;
-	ld_arm_deadline(l);
-	ld_flush(l);
+	l->cmd = cmd;
+	if (pgconn_send(&l->pc, sql, n, p) < 0)
+		pgconn_fail(&l->pc, "sending");
 }
 
 static void
-ld_connected(struct leader *l)
+ld_connected(void *arg)
 {
-	ev_timer_stop(l->loop, &l->deadline);
-	if (PQsetnonblocking(l->conn, 1) != 0) {
-		ld_fail(l, "non-blocking mode");
-		return;
-	}
+	struct leader *l = arg;
+	int version = PQserverVersion(l->pc.conn);
+
 	if (l->down_reported)
 		log_info("leader_lock_available", "lock=%s", l->shown);
 	else
 		log_info("leader_lock_connected", "lock=%s name=%s key=%s "
 			 "server_version=%d", l->shown, log_q(l->name), l->key,
-			 PQserverVersion(l->conn));
+			 version);
 	l->down_reported = 0;
 	l->last_error[0] = '\0';
-	ld_send(l, PQserverVersion(l->conn) >= 120000 ? ld_setup12_sql :
-		ld_setup_sql, 0, NULL, LD_SETUP);
+	ld_send(l, version >= 120000 ? ld_setup12_sql : ld_setup_sql, 0,
+		NULL, LD_SETUP);
 }
 
+/* Server notices go to the log. */
 static void
-ld_connect_step(struct leader *l)
-{
-	switch (PQconnectPoll(l->conn)) {
-	case PGRES_POLLING_READING:
-		ld_watch(l, EV_READ);
-		break;
-	case PGRES_POLLING_WRITING:
-		ld_watch(l, EV_WRITE);
-		break;
-	case PGRES_POLLING_OK:
-		ld_connected(l);
-		break;
-	default:
-		ld_fail(l, "connecting");
-		break;
-	}
-}
-
-/* Server notices go to the log, not to libpq's default of stderr. */
-static void
-ld_notice(void *arg, const char *message)
+ld_notice(void *arg, const char *msg)
 {
 	struct leader *l = arg;
-	char msg[512];
 
-	if (!log_enabled(LOG_INFO))
-		return;
-	util_strlcpy(msg, message, sizeof(msg));
-	ld_clean(msg);
 	log_info("leader_lock_notice", "lock=%s message=%s", l->shown,
 		 log_q(msg));
 }
@@ -378,18 +277,7 @@ ld_notice(void *arg, const char *message)
 static void
 ld_connect(struct leader *l)
 {
-	const char *const keys[] = { "dbname", "application_name", NULL };
-	const char *const vals[] = { l->url, l->app_name, NULL };
-
-	l->conn = PQconnectStartParams(keys, vals, 1);
-	if (l->conn == NULL || PQstatus(l->conn) == CONNECTION_BAD) {
-		ld_fail(l, "connecting");
-		return;
-	}
-	PQsetNoticeProcessor(l->conn, ld_notice, l);
-	l->state = LD_CONNECTING;
-	ld_arm_deadline(l);
-	ld_watch(l, EV_WRITE);
+	pgconn_connect(&l->pc, l->url, l->app_name);
 }
 
 /*
@@ -445,7 +333,7 @@ ld_lock_done(struct leader *l, const PGresult *res)
 	const char *got, *holder;
 
 	if (res == NULL || PQntuples(res) != 1) {
-		ld_fail(l, "pg_try_advisory_lock");
+		pgconn_fail(&l->pc, "pg_try_advisory_lock");
 		return;
 	}
 	got = PQgetvalue(res, 0, 0);
@@ -466,12 +354,12 @@ static void
 ld_check_done(struct leader *l, const PGresult *res)
 {
 	if (res == NULL || PQntuples(res) != 1) {
-		ld_fail(l, "checking the lock");
+		pgconn_fail(&l->pc, "checking the lock");
 		return;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
 		/* Not ours any more: end the session so nothing is left. */
-		ld_close(l);
+		pgconn_close(&l->pc);
 		util_strlcpy(l->last_error, "the lock is no longer held",
 			     sizeof(l->last_error));
 		ld_fence(l, "the session no longer holds the lock");
@@ -497,19 +385,14 @@ ld_read_done(struct leader *l, const PGresult *res, const char *error)
 		ld_items_take(l, res);
 }
 
-/* Every result of the statement under way has arrived; what comes next
- * may start another statement, so its result is taken out first. */
+/* Every result of the statement under way has arrived. */
 static void
-ld_command_done(struct leader *l)
+ld_done(void *arg, const PGresult *res, const char *error)
 {
-	enum ld_state was = l->state;
-	PGresult *res = l->res;
-	char *error = l->error;
+	struct leader *l = arg;
+	enum ld_cmd was = l->cmd;
 
-	l->res = NULL;
-	l->error = NULL;
-	ev_timer_stop(l->loop, &l->deadline);
-	l->state = LD_IDLE;
+	l->cmd = LD_NONE;
 	if (was == LD_READING) {
 		ld_read_done(l, res, error);
 	} else if (was == LD_SETUP) {
@@ -518,79 +401,21 @@ ld_command_done(struct leader *l)
 				 l->shown, log_q(error));
 		ld_tick_now(l);          /* first try without waiting */
 	} else if (error != NULL) {
-		ld_fail(l, was == LD_LOCKING ? "pg_try_advisory_lock" :
-			"checking the lock");
+		pgconn_fail(&l->pc, was == LD_LOCKING ?
+			    "pg_try_advisory_lock" : "checking the lock");
 	} else if (was == LD_LOCKING) {
 		ld_lock_done(l, res);
 	} else if (was == LD_CHECKING) {
 		ld_check_done(l, res);
 	}
-	PQclear(res);
-	free(error);
 }
 
-static void
-ld_result(struct leader *l, PGresult *res)
-{
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_TUPLES_OK) {
-		PQclear(l->res);
-		l->res = res;
-		return;
-	}
-	if (st != PGRES_COMMAND_OK && l->error == NULL) {
-		l->error = strdup(PQresultErrorMessage(res));
-		if (l->error != NULL)
-			ld_clean(l->error);
-	}
-	PQclear(res);
-}
-
-static void
-ld_readable(struct leader *l)
-{
-	if (!PQconsumeInput(l->conn) || PQstatus(l->conn) == CONNECTION_BAD) {
-		ld_fail(l, "reading");
-		return;
-	}
-	while (l->state > LD_IDLE && !PQisBusy(l->conn)) {
-		PGresult *res = PQgetResult(l->conn);
-		if (res == NULL)
-			ld_command_done(l);
-		else
-			ld_result(l, res);
-	}
-	if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_BAD)
-		ld_fail(l, "reading");
-}
-
-static void
-on_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct leader *l = w->data;
-
-	(void)loop;
-	if (l->state == LD_CONNECTING) {
-		ld_connect_step(l);
-		return;
-	}
-	if ((revents & EV_WRITE) && ld_flush(l) < 0)
-		return;
-	if (revents & EV_READ)
-		ld_readable(l);
-}
-
-static void
-on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct leader *l = w->data;
-
-	(void)loop;
-	(void)revents;
-	ld_fail(l, l->state == LD_CONNECTING ? "connect timed out" :
-		"statement timed out");
-}
+static const struct pgconn_ops ld_ops = {
+	.connected = ld_connected,
+	.done = ld_done,
+	.failed = ld_failed,
+	.notice = ld_notice,
+};
 
 static void
 ld_tick_now(struct leader *l)
@@ -600,11 +425,11 @@ ld_tick_now(struct leader *l)
 
 	if (l->c->stopping)
 		return;
-	if (l->state == LD_DOWN)
+	if (l->pc.state == PGCONN_DOWN)
 		ld_connect(l);
-	else if (l->state == LD_IDLE && l->leading)
+	else if (l->pc.state == PGCONN_IDLE && l->leading)
 		ld_send(l, ld_check_sql, 2, check, LD_CHECKING);
-	else if (l->state == LD_IDLE)
+	else if (l->pc.state == PGCONN_IDLE)
 		ld_send(l, ld_lock_sql, 3, lock, LD_LOCKING);
 }
 
@@ -639,22 +464,6 @@ ld_app_name(struct leader *l)
 		 host[0] ? host : "unknown", (long)getpid());
 }
 
-static int
-ld_url_ok(const char *url)
-{
-	char *err = NULL;
-	PQconninfoOption *o = PQconninfoParse(url, &err);
-
-	PQfreemem(err);
-	if (o == NULL) {
-		log_error("leader_bad_url", "hint=%s", log_q("not a valid "
-			  "postgres:// URL (see libpq's connection URIs)"));
-		return 0;
-	}
-	PQconninfoFree(o);
-	return 1;
-}
-
 struct leader *
 leader_new(struct ctl *c, const char *url, const char *name,
 	   int read_status)
@@ -662,7 +471,8 @@ leader_new(struct ctl *c, const char *url, const char *name,
 	struct leader *l;
 	uint64_t key;
 
-	if (!ld_url_ok(url) || (l = calloc(1, sizeof(*l))) == NULL)
+	if (!pgconn_url_ok(url, "leader_bad_url") ||
+	    (l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
 	l->url = strdup(url);
 	l->shown = pgsource_redact(url);
@@ -680,10 +490,10 @@ leader_new(struct ctl *c, const char *url, const char *name,
 	snprintf(l->lo, sizeof(l->lo), "%" PRIu32, (uint32_t)key);
 	ld_app_name(l);
 	l->since = util_now();
-	ev_io_init(&l->io, on_io, -1, EV_READ);
-	ev_timer_init(&l->deadline, on_deadline, LD_TIMEOUT, 0);
+	pgconn_init(&l->pc, l->loop, &ld_ops, l, LD_TIMEOUT, LD_TIMEOUT,
+		    "statement timed out");
 	ev_timer_init(&l->tick, on_tick, LD_TICK, LD_TICK);
-	l->io.data = l->deadline.data = l->tick.data = l;
+	l->tick.data = l;
 	ev_timer_start(l->loop, &l->tick);
 	log_info("leader_election", "lock=%s name=%s role=standby "
 		 "identity=%s", l->shown, log_q(name), log_q(l->app_name));
@@ -697,7 +507,7 @@ leader_free(struct leader *l)
 	if (l == NULL)
 		return;
 	if (l->loop != NULL) {
-		ld_close(l);
+		pgconn_close(&l->pc);
 		ev_timer_stop(l->loop, &l->tick);
 	}
 	ld_items_free(l);
@@ -721,7 +531,7 @@ leader_role(const struct leader *l)
 const char *
 leader_standby_not_ready(const struct leader *l, char *msg, size_t size)
 {
-	if (l == NULL || l->state >= LD_IDLE)
+	if (l == NULL || l->pc.state >= PGCONN_IDLE)
 		return NULL;
 	snprintf(msg, size, "no session with the lock database%s%s",
 		 l->last_error[0] ? ": " : "", l->last_error);

@@ -9,13 +9,13 @@
  * there. Every query has one deadline covering its wait and its run. */
 #include "pgpool.h"
 
-#include <ctype.h>
 #include <ev.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "util.h"
+#include "pgconn.h"
 
 #define PGP_CONNECT_TIMEOUT 5.0
 #define PGP_QUERY_TIMEOUT 10.0
@@ -23,17 +23,10 @@
 #define PGP_BACKOFF_MAX 8.0
 #define PGP_SIZE_MAX 16
 
-enum pgp_state { PGP_DOWN, PGP_CONNECTING, PGP_IDLE, PGP_BUSY };
-
 struct pgp_conn {
 	struct pgpool *pool;
-	PGconn *pg;
-	enum pgp_state state;
-	ev_io io;
-	ev_timer connect_timer;
+	struct pgconn pc;
 	struct pgpool_query *q;    /* the statement under way */
-	PGresult *res;             /* its last good result so far */
-	char *err;                 /* its first error */
 };
 
 struct pgpool_query {
@@ -63,23 +56,6 @@ struct pgpool {
 };
 
 static void pgp_dispatch(struct pgpool *p);
-
-/* libpq's messages end in a newline and may span lines: one line. */
-static void
-pgp_one_line(char *msg)
-{
-	char *r, *w = msg;
-
-	for (r = msg; *r != '\0'; r++) {
-		int space = isspace((unsigned char)*r);
-		if (space && (w == msg || w[-1] == ' '))
-			continue;
-		*w++ = space ? ' ' : *r;
-	}
-	if (w > msg && w[-1] == ' ')
-		w--;
-	*w = '\0';
-}
 
 static void
 pgp_query_free(struct pgpool_query *q)
@@ -122,29 +98,13 @@ pgp_unqueue(struct pgpool *p, struct pgpool_query *q)
 	}
 }
 
-static void
-pgp_close(struct pgp_conn *c)
-{
-	struct ev_loop *loop = c->pool->loop;
-
-	ev_io_stop(loop, &c->io);
-	ev_timer_stop(loop, &c->connect_timer);
-	PQclear(c->res);
-	c->res = NULL;
-	free(c->err);
-	c->err = NULL;
-	PQfinish(c->pg);
-	c->pg = NULL;
-	c->state = PGP_DOWN;
-}
-
 static int
 pgp_alive(const struct pgpool *p)
 {
 	int i;
 
 	for (i = 0; i < p->size; i++)
-		if (p->conns[i].state != PGP_DOWN)
+		if (p->conns[i].pc.state != PGCONN_DOWN)
 			return 1;
 	return 0;
 }
@@ -164,21 +124,24 @@ pgp_fail_waiting(struct pgpool *p, const char *why)
 }
 
 /* The connection broke or could not be made: the statement on it fails,
- * and a failed connect holds new queries back for a while. */
+ * and a failed connect holds new queries back for a while. One that the
+ * server closed while unused is opened again on demand, without holding
+ * queries back. */
 static void
-pgp_conn_fail(struct pgp_conn *c, const char *what)
+pgp_failed(void *arg, const char *why, enum pgconn_state was)
 {
+	struct pgp_conn *c = arg;
 	struct pgpool *p = c->pool;
 	struct pgpool_query *q = c->q;
-	int connecting = c->state == PGP_CONNECTING;
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "database unavailable: %s: %s", what,
-		 c->pg ? PQerrorMessage(c->pg) : "out of memory");
-	pgp_one_line(msg);
+	if (was == PGCONN_IDLE) {
+		log_debug("api_db_closed", "source=%s", p->shown);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "database unavailable: %s", why);
 	c->q = NULL;
-	pgp_close(c);
-	if (connecting) {
+	if (was == PGCONN_CONNECTING) {
 		p->down_until = ev_now(p->loop) + p->backoff;
 		p->backoff = p->backoff * 2 > PGP_BACKOFF_MAX ?
 			     PGP_BACKOFF_MAX : p->backoff * 2;
@@ -195,205 +158,59 @@ pgp_conn_fail(struct pgp_conn *c, const char *what)
 }
 
 static void
-pgp_watch(struct pgp_conn *c, int events)
-{
-	int fd = PQsocket(c->pg);
-
-	ev_io_stop(c->pool->loop, &c->io);
-	if (fd < 0)
-		return;
-	ev_io_set(&c->io, fd, events);
-	ev_io_start(c->pool->loop, &c->io);
-}
-
-static int
-pgp_flush(struct pgp_conn *c)
-{
-	int rc = PQflush(c->pg);
-
-	if (rc < 0) {
-		pgp_conn_fail(c, "sending");
-		return -1;
-	}
-	pgp_watch(c, rc ? EV_READ | EV_WRITE : EV_READ);
-	return 0;
-}
-
-static void
 pgp_send(struct pgp_conn *c, struct pgpool_query *q)
-{
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
-			       (const char *const *)q->params, NULL, NULL,
-			       0)) {
-		/* The idle connection was gone: wait for the next one. */
-		q->next = c->pool->head;
-		c->pool->head = q;
-		if (c->pool->tail == NULL)
-			c->pool->tail = q;
-		pgp_conn_fail(c, "sending");
-		return;
-	}
-	c->q = q;
-	q->conn = c;
-	c->state = PGP_BUSY;
-	pgp_flush(c);
-}
-
-static void
-pgp_connected(struct pgp_conn *c)
 {
 	struct pgpool *p = c->pool;
 
-	ev_timer_stop(p->loop, &c->connect_timer);
-	if (PQsetnonblocking(c->pg, 1) != 0) {
-		pgp_conn_fail(c, "non-blocking mode");
-		return;
+	c->q = q;
+	q->conn = c;
+	if (pgconn_send(&c->pc, q->sql, q->nparams,
+			(const char *const *)q->params) < 0) {
+		/* The idle connection was gone: wait for the next one. */
+		c->q = NULL;
+		q->conn = NULL;
+		q->next = p->head;
+		p->head = q;
+		if (p->tail == NULL)
+			p->tail = q;
+		pgconn_fail(&c->pc, "sending");
 	}
+}
+
+static void
+pgp_connected(void *arg)
+{
+	struct pgp_conn *c = arg;
+	struct pgpool *p = c->pool;
+
 	if (p->down_logged)
 		log_info("api_db_available", "source=%s", p->shown);
 	p->down_logged = 0;
 	p->down_until = 0;
 	p->backoff = PGP_BACKOFF_MIN;
-	c->state = PGP_IDLE;
-	pgp_watch(c, EV_READ);
 	pgp_dispatch(p);
-}
-
-static void
-pgp_connect_step(struct pgp_conn *c)
-{
-	switch (PQconnectPoll(c->pg)) {
-	case PGRES_POLLING_READING:
-		pgp_watch(c, EV_READ);
-		break;
-	case PGRES_POLLING_WRITING:
-		pgp_watch(c, EV_WRITE);
-		break;
-	case PGRES_POLLING_OK:
-		pgp_connected(c);
-		break;
-	default:
-		pgp_conn_fail(c, "connecting");
-		break;
-	}
-}
-
-/* Server notices (say, at shutdown) are not for stderr. */
-static void
-pgp_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-static void
-pgp_connect(struct pgp_conn *c)
-{
-	struct pgpool *p = c->pool;
-
-	c->state = PGP_CONNECTING;
-	c->pg = PQconnectStart(p->url);
-	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
-		pgp_conn_fail(c, "connecting");
-		return;
-	}
-	PQsetNoticeProcessor(c->pg, pgp_notice, NULL);
-	ev_timer_set(&c->connect_timer, PGP_CONNECT_TIMEOUT, 0);
-	ev_timer_start(p->loop, &c->connect_timer);
-	pgp_watch(c, EV_WRITE);
 }
 
 /* Every result is in: the connection is free before the callback runs,
  * so the callback may queue its next statement. */
 static void
-pgp_done(struct pgp_conn *c)
+pgp_done(void *arg, const PGresult *res, const char *err)
 {
+	struct pgp_conn *c = arg;
 	struct pgpool_query *q = c->q;
-	PGresult *res = c->res;
-	char *err = c->err;
 
 	c->q = NULL;
-	c->res = NULL;
-	c->err = NULL;
-	c->state = PGP_IDLE;
-	pgp_watch(c, EV_READ);
 	if (q != NULL)
 		pgp_finish(q, err ? NULL : res, err);
-	PQclear(res);
-	free(err);
 	pgp_dispatch(c->pool);
 }
 
-static void
-pgp_result(struct pgp_conn *c, PGresult *res)
-{
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		PQclear(c->res);
-		c->res = res;
-		return;
-	}
-	if (c->err == NULL) {
-		c->err = util_strdup(PQresultErrorMessage(res));
-		if (c->err != NULL)
-			pgp_one_line(c->err);
-	}
-	PQclear(res);
-}
-
-static void
-pgp_readable(struct pgp_conn *c)
-{
-	PGnotify *n;
-
-	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
-		if (c->state == PGP_IDLE) {
-			/* Closed by the server while unused: reopen on
-			 * demand, without holding queries back. */
-			log_debug("api_db_closed", "source=%s", c->pool->shown);
-			pgp_close(c);
-			return;
-		}
-		pgp_conn_fail(c, "reading");
-		return;
-	}
-	while ((n = PQnotifies(c->pg)) != NULL)
-		PQfreemem(n);
-	while (c->state == PGP_BUSY && !PQisBusy(c->pg)) {
-		PGresult *res = PQgetResult(c->pg);
-		if (res == NULL) {
-			pgp_done(c);
-			return;
-		}
-		pgp_result(c, res);
-	}
-}
-
-static void
-on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct pgp_conn *c = w->data;
-
-	(void)loop;
-	if (c->state == PGP_CONNECTING) {
-		pgp_connect_step(c);
-		return;
-	}
-	if ((revents & EV_WRITE) && c->state == PGP_BUSY &&
-	    pgp_flush(c) < 0)
-		return;
-	if (revents & EV_READ)
-		pgp_readable(c);
-}
-
-static void
-on_connect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	pgp_conn_fail(w->data, "connect timed out");
-}
+/* Server notices (say, at shutdown) are dropped: no ops->notice. */
+static const struct pgconn_ops pgp_ops = {
+	.connected = pgp_connected,
+	.done = pgp_done,
+	.failed = pgp_failed,
+};
 
 /* The query waited or ran too long. A running one takes its connection
  * with it: the server may still be busy with it. */
@@ -412,7 +229,7 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	c->q = NULL;
-	pgp_close(c);
+	pgconn_close(&c->pc);
 	pgp_finish(q, NULL, "database query timed out");
 	pgp_dispatch(p);
 }
@@ -427,7 +244,7 @@ pgp_dispatch(struct pgpool *p)
 
 	while (p->head != NULL) {
 		for (i = 0; i < p->size; i++)
-			if (p->conns[i].state == PGP_IDLE)
+			if (p->conns[i].pc.state == PGCONN_IDLE)
 				break;
 		if (i == p->size)
 			break;
@@ -441,15 +258,15 @@ pgp_dispatch(struct pgpool *p)
 	for (q = p->head; q != NULL; q = q->next)
 		waiting++;
 	for (i = 0; i < p->size; i++)
-		opening += p->conns[i].state == PGP_CONNECTING;
+		opening += p->conns[i].pc.state == PGCONN_CONNECTING;
 	if (ev_now(p->loop) < p->down_until && pgp_alive(p))
 		return;          /* no new attempt while backing off */
 	for (i = 0; i < p->size && waiting > opening; i++) {
-		if (p->conns[i].state != PGP_DOWN)
+		if (p->conns[i].pc.state != PGCONN_DOWN)
 			continue;
 		opening++;
-		pgp_connect(&p->conns[i]);
-		if (p->conns[i].state == PGP_DOWN)
+		pgconn_connect(&p->conns[i].pc, p->url, NULL);
+		if (p->conns[i].pc.state == PGCONN_DOWN)
 			return;   /* failed at once and dispatched again */
 	}
 }
@@ -558,10 +375,8 @@ pgpool_new(struct ev_loop *loop, const char *url, const char *shown,
 	for (i = 0; i < p->size; i++) {
 		struct pgp_conn *c = &p->conns[i];
 		c->pool = p;
-		ev_io_init(&c->io, on_conn_io, -1, EV_READ);
-		ev_timer_init(&c->connect_timer, on_connect_timeout,
-			      PGP_CONNECT_TIMEOUT, 0);
-		c->io.data = c->connect_timer.data = c;
+		pgconn_init(&c->pc, loop, &pgp_ops, c, PGP_CONNECT_TIMEOUT, 0,
+			    "query timed out");
 	}
 	return p;
 }
@@ -580,8 +395,8 @@ pgpool_free(struct pgpool *p)
 		if (c->q != NULL)
 			pgp_query_free(c->q);
 		c->q = NULL;
-		if (c->state != PGP_DOWN)
-			pgp_close(c);
+		if (c->pc.state != PGCONN_DOWN)
+			pgconn_close(&c->pc);
 	}
 	while ((q = p->head) != NULL) {
 		p->head = q->next;

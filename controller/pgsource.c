@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pgconn.h"
 #include "plancheck.h"
 #include "region.h"
 #include "util.h"
@@ -38,13 +39,12 @@ static const char pgs_status_sql[] =
 	"SELECT rhone_write_status(i) "
 	"FROM jsonb_array_elements($1::jsonb -> 'items') i";
 
-enum pgs_state {
-	PGS_DOWN,          /* no connection; a retry may be scheduled */
-	PGS_CONNECTING,    /* PQconnectPoll under way */
-	PGS_LISTENING,     /* LISTEN sent, waiting for its result */
-	PGS_READY,         /* connected and idle */
-	PGS_QUERYING,      /* the desired-state query is under way */
-	PGS_WRITING,       /* a status write-back is under way */
+/* The statement under way on the connection. */
+enum pgs_cmd {
+	PGS_NONE,
+	PGS_LISTEN,        /* LISTEN, after (re)connecting */
+	PGS_QUERY,         /* the desired-state query */
+	PGS_WRITE,         /* a status write-back */
 };
 
 struct pgsource {
@@ -54,16 +54,12 @@ struct pgsource {
 	source_fn fn;
 	void *arg;
 
-	PGconn *conn;
-	enum pgs_state state;
-	ev_io io;
-	ev_timer deadline;         /* connect or query taking too long */
+	struct pgconn pc;          /* down until a retry or reload */
+	enum pgs_cmd cmd;
 	ev_timer retry;            /* next connection attempt */
 	double backoff;
 	int want_query;            /* a change or a resync asked for a read */
 	int down_reported;         /* this outage was handed over already */
-	PGresult *rows;            /* result of the query under way */
-	char *query_error;         /* error of the command under way */
 
 	pgsource_status_fn status_fn;
 	void *status_arg;
@@ -369,52 +365,14 @@ pgs_report_down(struct pgsource *s, const char *why)
 	pgs_hand_over(s, ld);
 }
 
-/* libpq's messages end in a newline and may span indented lines: make
- * them one line with single spaces. */
+/* The server's notices (and its goodbye at shutdown) go to the log. */
 static void
-pgs_clean_message(char *msg)
-{
-	char *r, *w = msg;
-
-	for (r = msg; *r != '\0'; r++) {
-		int space = isspace((unsigned char)*r);
-		if (space && (w == msg || w[-1] == ' '))
-			continue;
-		*w++ = space ? ' ' : *r;
-	}
-	if (w > msg && w[-1] == ' ')
-		w--;
-	*w = '\0';
-}
-
-/* The server's notices (and its goodbye at shutdown) go to the log, not
- * to libpq's default of stderr. */
-static void
-pgs_notice(void *arg, const char *message)
+pgs_notice(void *arg, const char *msg)
 {
 	struct pgsource *s = arg;
-	char msg[512];
 
-	if (!log_enabled(LOG_INFO))
-		return;
-	util_strlcpy(msg, message, sizeof(msg));
-	pgs_clean_message(msg);
 	log_info("source_notice", "source=%s message=%s", s->shown,
 		 log_q(msg));
-}
-
-static void
-pgs_close(struct pgsource *s)
-{
-	ev_io_stop(s->loop, &s->io);
-	ev_timer_stop(s->loop, &s->deadline);
-	PQclear(s->rows);
-	s->rows = NULL;
-	free(s->query_error);
-	s->query_error = NULL;
-	PQfinish(s->conn);
-	s->conn = NULL;
-	s->state = PGS_DOWN;
 }
 
 static void
@@ -430,17 +388,15 @@ pgs_schedule_retry(struct pgsource *s)
 		s->backoff = PGS_BACKOFF_MAX;
 }
 
-/* The connection is lost or could not be made: drop it, say so once per
- * outage, and try again later. */
+/* The connection is lost or could not be made: say so once per outage,
+ * and try again later. */
 static void
-pgs_fail(struct pgsource *s, const char *what)
+pgs_failed(void *arg, const char *msg, enum pgconn_state was)
 {
-	char msg[512];
+	struct pgsource *s = arg;
 
-	snprintf(msg, sizeof(msg), "%s: %s", what,
-		 s->conn ? PQerrorMessage(s->conn) : "out of memory");
-	pgs_clean_message(msg);
-	pgs_close(s);
+	(void)was;
+	s->cmd = PGS_NONE;
 	pgs_schedule_retry(s);
 	if (s->down_reported) {
 		log_debug("source_retry_failed", "source=%s error=%s",
@@ -453,255 +409,119 @@ pgs_fail(struct pgsource *s, const char *what)
 	pgs_report_down(s, msg);
 }
 
-/* Point the io watcher at the connection's socket. It is re-armed each
- * time: while connecting, libpq may close a socket and open another
- * that gets the same number. */
-static void
-pgs_watch(struct pgsource *s, int events)
-{
-	int fd = PQsocket(s->conn);
-
-	ev_io_stop(s->loop, &s->io);
-	if (fd < 0)
-		return;
-	ev_io_set(&s->io, fd, events);
-	ev_io_start(s->loop, &s->io);
-}
-
-static void
-pgs_arm_deadline(struct pgsource *s, double secs)
-{
-	ev_timer_stop(s->loop, &s->deadline);
-	ev_timer_set(&s->deadline, secs, 0);
-	ev_timer_start(s->loop, &s->deadline);
-}
-
-/* Send what is buffered; wait for writability only while some is left. */
-static int
-pgs_flush(struct pgsource *s)
-{
-	int rc = PQflush(s->conn);
-
-	if (rc < 0) {
-		pgs_fail(s, "sending");
-		return -1;
-	}
-	pgs_watch(s, rc ? EV_READ | EV_WRITE : EV_READ);
-	return 0;
-}
-
 /* Send one statement with at most one text parameter. */
-static int
+static void
 pgs_send(struct pgsource *s, const char *sql, const char *param,
-	 enum pgs_state next)
+	 enum pgs_cmd cmd)
 {
-	if (!PQsendQueryParams(s->conn, sql, param ? 1 : 0, NULL, &param,
-			       NULL, NULL, 0)) {
-		pgs_fail(s, "sending");
-		return -1;
-	}
-	s->state = next;
-	pgs_arm_deadline(s, PGS_QUERY_TIMEOUT);
-	return pgs_flush(s);
+	s->cmd = cmd;
+	if (pgconn_send(&s->pc, sql, param ? 1 : 0, &param) < 0)
+		pgconn_fail(&s->pc, "sending");
 }
 
 static void
 pgs_query(struct pgsource *s)
 {
 	s->want_query = 0;
-	pgs_send(s, pgs_query_sql, NULL, PGS_QUERYING);
+	pgs_send(s, pgs_query_sql, NULL, PGS_QUERY);
 }
 
 static void
-pgs_connected(struct pgsource *s)
+pgs_connected(void *arg)
 {
-	ev_timer_stop(s->loop, &s->deadline);
-	if (PQsetnonblocking(s->conn, 1) != 0) {
-		pgs_fail(s, "non-blocking mode");
-		return;
-	}
+	struct pgsource *s = arg;
+
 	log_info("source_connected", "source=%s server_version=%d",
-		 s->shown, PQserverVersion(s->conn));
+		 s->shown, PQserverVersion(s->pc.conn));
 	s->status_written = 0;   /* the database may be a different one */
-	pgs_send(s, "LISTEN " PGS_CHANNEL, NULL, PGS_LISTENING);
-}
-
-static void
-pgs_connect_step(struct pgsource *s)
-{
-	switch (PQconnectPoll(s->conn)) {
-	case PGRES_POLLING_READING:
-		pgs_watch(s, EV_READ);
-		break;
-	case PGRES_POLLING_WRITING:
-		pgs_watch(s, EV_WRITE);
-		break;
-	case PGRES_POLLING_OK:
-		pgs_connected(s);
-		break;
-	default:
-		pgs_fail(s, "connecting");
-		break;
-	}
+	pgs_send(s, "LISTEN " PGS_CHANNEL, NULL, PGS_LISTEN);
 }
 
 static void
 pgs_connect(struct pgsource *s)
 {
 	ev_timer_stop(s->loop, &s->retry);
-	s->conn = PQconnectStart(s->url);
-	if (s->conn == NULL || PQstatus(s->conn) == CONNECTION_BAD) {
-		pgs_fail(s, "connecting");
-		return;
-	}
-	PQsetNoticeProcessor(s->conn, pgs_notice, s);
-	s->state = PGS_CONNECTING;
-	pgs_arm_deadline(s, PGS_CONNECT_TIMEOUT);
-	/* libpq's contract: poll as if PQconnectPoll had asked to write. */
-	pgs_watch(s, EV_WRITE);
+	pgconn_connect(&s->pc, s->url, NULL);
 }
 
 /* The query finished: hand the rows over, or report why it failed
  * while the connection itself still works (say, a missing view). */
 static void
-pgs_query_done(struct pgsource *s)
+pgs_query_done(struct pgsource *s, const PGresult *rows, const char *err)
 {
-	if (s->query_error != NULL) {
+	if (err != NULL) {
 		log_warn("source_query_failed", "source=%s error=%s",
-			 s->shown, log_q(s->query_error));
-		pgs_report_down(s, s->query_error);
+			 s->shown, log_q(err));
+		pgs_report_down(s, err);
 		s->down_reported = 1;
-	} else if (s->rows != NULL) {
-		struct yaml_load *ld = pgs_build(s->rows);
+	} else if (rows != NULL) {
+		struct yaml_load *ld = pgs_build(rows);
 		if (s->down_reported)
 			log_info("source_available", "source=%s", s->shown);
 		s->down_reported = 0;
 		s->backoff = PGS_BACKOFF_MIN;
 		pgs_hand_over(s, ld);
 	}
-	PQclear(s->rows);
-	s->rows = NULL;
-	free(s->query_error);
-	s->query_error = NULL;
 }
 
 /* A failed write-back is not retried until the status changes again:
  * the usual cause (a schema without rhone_write_status) would fail the
  * same way every second. */
 static void
-pgs_status_done(struct pgsource *s)
+pgs_status_done(struct pgsource *s, const char *err)
 {
-	if (s->query_error != NULL)
+	if (err != NULL)
 		log_warn("status_writeback_failed", "source=%s error=%s",
-			 s->shown, log_q(s->query_error));
+			 s->shown, log_q(err));
 	s->status_written = s->status_sent;
-	free(s->query_error);
-	s->query_error = NULL;
 }
 
-/* Every result of the command under way has arrived. */
+/* Every result of the statement under way has arrived. */
 static void
-pgs_command_done(struct pgsource *s)
+pgs_done(void *arg, const PGresult *res, const char *err)
 {
-	enum pgs_state was = s->state;
+	struct pgsource *s = arg;
+	enum pgs_cmd was = s->cmd;
 
-	ev_timer_stop(s->loop, &s->deadline);
-	s->state = PGS_READY;
-	if (was == PGS_QUERYING) {
-		pgs_query_done(s);
-		return;
-	}
-	if (was == PGS_WRITING) {
-		pgs_status_done(s);
-		return;
-	}
-	if (s->query_error != NULL) {
-		pgs_fail(s, "LISTEN");
-		return;
-	}
-	s->want_query = 1;       /* first read after (re)connecting */
+	s->cmd = PGS_NONE;
+	if (was == PGS_QUERY)
+		pgs_query_done(s, res, err);
+	else if (was == PGS_WRITE)
+		pgs_status_done(s, err);
+	else if (err != NULL)
+		pgconn_fail(&s->pc, "LISTEN");
+	else
+		s->want_query = 1;       /* first read after (re)connecting */
 }
 
 static void
-pgs_result(struct pgsource *s, PGresult *res)
+pgs_notified(void *arg, const PGnotify *n)
 {
-	ExecStatusType st = PQresultStatus(res);
+	struct pgsource *s = arg;
 
-	if (st == PGRES_TUPLES_OK && s->state == PGS_QUERYING) {
-		PQclear(s->rows);
-		s->rows = res;
-		return;
-	}
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    s->query_error == NULL) {
-		s->query_error = strdup(PQresultErrorMessage(res));
-		if (s->query_error != NULL)
-			pgs_clean_message(s->query_error);
-	}
-	PQclear(res);
+	log_debug("source_notified", "source=%s table=%s", s->shown,
+		  n->extra);
+	s->want_query = 1;
 }
 
+/* A read asked for while a statement ran starts once it is done. */
 static void
-pgs_drain(struct pgsource *s)
+pgs_ready(void *arg)
 {
-	PGnotify *n;
+	struct pgsource *s = arg;
 
-	while ((n = PQnotifies(s->conn)) != NULL) {
-		log_debug("source_notified", "source=%s table=%s", s->shown,
-			  n->extra);
-		s->want_query = 1;
-		PQfreemem(n);
-	}
-	while ((s->state == PGS_LISTENING || s->state == PGS_QUERYING ||
-		s->state == PGS_WRITING) && !PQisBusy(s->conn)) {
-		PGresult *res = PQgetResult(s->conn);
-		if (res == NULL)
-			pgs_command_done(s);
-		else
-			pgs_result(s, res);
-	}
-}
-
-static void
-pgs_readable(struct pgsource *s)
-{
-	if (!PQconsumeInput(s->conn) || PQstatus(s->conn) == CONNECTION_BAD) {
-		pgs_fail(s, "reading");
-		return;
-	}
-	pgs_drain(s);
-	if (s->state == PGS_READY && PQstatus(s->conn) == CONNECTION_BAD)
-		pgs_fail(s, "reading");
-}
-
-static void
-on_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct pgsource *s = w->data;
-
-	(void)loop;
-	if (s->state == PGS_CONNECTING) {
-		pgs_connect_step(s);
-		return;
-	}
-	if ((revents & EV_WRITE) && pgs_flush(s) < 0)
-		return;
-	if (revents & EV_READ)
-		pgs_readable(s);
-	if (s->state == PGS_READY && s->want_query)
+	if (s->want_query)
 		pgs_query(s);
 }
 
-static void
-on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct pgsource *s = w->data;
-
-	(void)loop;
-	(void)revents;
-	pgs_fail(s, s->state == PGS_CONNECTING ? "connect timed out" :
-		 "query timed out");
-}
+static const struct pgconn_ops pgs_ops = {
+	.connected = pgs_connected,
+	.done = pgs_done,
+	.failed = pgs_failed,
+	.notified = pgs_notified,
+	.notice = pgs_notice,
+	.ready = pgs_ready,
+};
 
 static void
 on_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -729,7 +549,7 @@ pgs_status_write(struct pgsource *s)
 	h = util_fnv1a(UTIL_FNV_SEED, sb.buf, sb.len);
 	if (h != s->status_written) {
 		s->status_sent = h;
-		pgs_send(s, pgs_status_sql, sb.buf, PGS_WRITING);
+		pgs_send(s, pgs_status_sql, sb.buf, PGS_WRITE);
 	}
 	sb_free(&sb);
 }
@@ -741,7 +561,8 @@ on_status(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (s->state == PGS_READY && !s->want_query && !s->down_reported)
+	if (s->pc.state == PGCONN_IDLE && !s->want_query &&
+	    !s->down_reported)
 		pgs_status_write(s);
 }
 
@@ -756,40 +577,20 @@ pgsource_set_status(struct pgsource *s, pgsource_status_fn fn, void *arg)
 void
 pgsource_reload(struct pgsource *s)
 {
-	switch (s->state) {
-	case PGS_READY:
+	switch (s->pc.state) {
+	case PGCONN_IDLE:
 		pgs_query(s);
 		break;
-	case PGS_LISTENING:
-	case PGS_QUERYING:
-	case PGS_WRITING:
+	case PGCONN_BUSY:
 		s->want_query = 1;
 		break;
-	case PGS_DOWN:
+	case PGCONN_DOWN:
 		if (!ev_is_active(&s->retry))
 			pgs_connect(s);
 		break;
-	case PGS_CONNECTING:
+	case PGCONN_CONNECTING:
 		break;
 	}
-}
-
-/* A URL libpq cannot parse is a start-up error, not an outage to retry.
- * libpq's reason is not logged: it quotes the URL, password and all. */
-static int
-pgs_url_ok(const char *url)
-{
-	char *err = NULL;
-	PQconninfoOption *o = PQconninfoParse(url, &err);
-
-	PQfreemem(err);
-	if (o == NULL) {
-		log_error("source_bad_url", "hint=%s", log_q("not a valid "
-			  "postgres:// URL (see libpq's connection URIs)"));
-		return 0;
-	}
-	PQconninfoFree(o);
-	return 1;
 }
 
 struct pgsource *
@@ -798,7 +599,8 @@ pgsource_new(struct ev_loop *loop, const char *url, source_fn fn,
 {
 	struct pgsource *s;
 
-	if (!pgs_url_ok(url))
+	/* A URL libpq cannot parse is a start-up error, not an outage. */
+	if (!pgconn_url_ok(url, "source_bad_url"))
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -813,12 +615,12 @@ pgsource_new(struct ev_loop *loop, const char *url, source_fn fn,
 	s->fn = fn;
 	s->arg = arg;
 	s->backoff = PGS_BACKOFF_MIN;
-	ev_io_init(&s->io, on_io, -1, EV_READ);
-	ev_timer_init(&s->deadline, on_deadline, PGS_CONNECT_TIMEOUT, 0);
+	pgconn_init(&s->pc, loop, &pgs_ops, s, PGS_CONNECT_TIMEOUT,
+		    PGS_QUERY_TIMEOUT, "query timed out");
 	ev_timer_init(&s->retry, on_retry, PGS_BACKOFF_MIN, 0);
 	ev_timer_init(&s->status, on_status, PGS_STATUS_EVERY,
 		      PGS_STATUS_EVERY);
-	s->io.data = s->deadline.data = s->retry.data = s->status.data = s;
+	s->retry.data = s->status.data = s;
 	log_info("source_postgres", "source=%s libpq=%d", s->shown,
 		 PQlibVersion());
 	return s;
@@ -830,7 +632,7 @@ pgsource_free(struct pgsource *s)
 	if (s == NULL)
 		return;
 	if (s->loop != NULL) {
-		pgs_close(s);
+		pgconn_close(&s->pc);
 		ev_timer_stop(s->loop, &s->retry);
 		ev_timer_stop(s->loop, &s->status);
 	}
@@ -853,7 +655,7 @@ pgsource_read_once(const char *url, struct yaml_load *out, char *err,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!pgs_url_ok(url)) {
+	if (!pgconn_url_ok(url, "source_bad_url")) {
 		snprintf(err, size, "not a valid postgres:// URL");
 		return -1;
 	}
@@ -871,7 +673,7 @@ pgsource_read_once(const char *url, struct yaml_load *out, char *err,
 	if (rc == 0)
 		pgs_fill(out, res);
 	else
-		pgs_clean_message(err);
+		pgconn_one_line(err);
 	PQclear(res);
 	PQfinish(conn);
 	return rc;

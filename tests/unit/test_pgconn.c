@@ -1,0 +1,66 @@
+/* test_pgconn.c - what the shared libpq connection does without a
+ * server: libpq's multi-line messages made one log-ready line, and
+ * which URLs it accepts before connecting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "pgconn.h"
+
+static const struct {
+	const char *in;
+	const char *out;
+} line_cases[] = {
+	{ "", "" },
+	{ "\n", "" },
+	{ "ERROR:  relation \"x\" does not exist\n",
+	  "ERROR: relation \"x\" does not exist" },
+	{ "connection to server at \"h\" (::1), port 1 failed: refused\n"
+	  "\tIs the server running on that host?\n",
+	  "connection to server at \"h\" (::1), port 1 failed: refused "
+	  "Is the server running on that host?" },
+	{ "  leading\r\n\n  and   inner  ", "leading and inner" },
+};
+
+static void
+test_one_line(void **state)
+{
+	char buf[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(line_cases) / sizeof(line_cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", line_cases[i].in);
+		pgconn_one_line(buf);
+		assert_string_equal(buf, line_cases[i].out);
+	}
+}
+
+static void
+test_url_ok(void **state)
+{
+	(void)state;
+	log_setup(LOG_FORMAT_TEXT, LOG_ERROR);
+	assert_true(pgconn_url_ok("postgres://u:pw@db:5432/rhone", "t"));
+	assert_true(pgconn_url_ok("postgresql:///rhone?host=/tmp", "t"));
+	assert_false(pgconn_url_ok("postgres://db/x?sslmode", "t"));
+	assert_false(pgconn_url_ok("postgres://db/x?nosuchoption=1", "t"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_line),
+		cmocka_unit_test(test_url_ok),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
