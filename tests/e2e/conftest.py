@@ -3,6 +3,11 @@
 flysim (the Fly Machines API emulator) is started on a free loopback port
 by the ``flysim`` fixture, or with extra arguments by ``flysim_factory``.
 Every instance is stopped at teardown and must exit cleanly (status 0).
+
+``sim`` is the flysim most controller tests run against (a module may
+override it with other arguments); ``ctl_factory`` starts real controllers
+against it, and ``db`` is a migrated database for modules that import the
+fixtures of pg.py.
 """
 
 import os
@@ -13,6 +18,8 @@ import time
 
 import pytest
 import requests
+
+import rhone
 
 BUILD = os.environ.get("RHONE_BUILD", "build")
 FLYSIM_BIN = os.path.join(BUILD, "flysim")
@@ -232,3 +239,45 @@ def flysim_factory():
 def flysim(flysim_factory):
     """A flysim with default timings and limits where any app exists."""
     return flysim_factory(["--auto-apps"])
+
+
+@pytest.fixture
+def sim(flysim_factory):
+    """A flysim where any app exists and machines turn healthy 0.5 s
+    after they start."""
+    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
+
+
+@pytest.fixture
+def ctl_factory(sim):
+    """make(files, extra_args, start, source, resync) -> a controller on a
+    free port against ``sim``: files ({name: text}) written to its source
+    folder (``source``, a folder or a postgres:// URL, else a new folder),
+    "--resync resync" before extra_args when given, started unless
+    start=False. At teardown each is stopped; the token must not be in its
+    log and it must exit 0, unless it was killed (rhone.kill)."""
+    made = []
+
+    def make(files=None, extra_args=(), start=True, source=None,
+             resync=None):
+        if resync is not None:
+            extra_args = ["--resync", resync, *extra_args]
+        c = rhone.Controller(sim.url, free_port(), extra_args, source=source)
+        for name, text in (files or {}).items():
+            c.write(name, text)
+        made.append(c)
+        return c.start() if start else c
+    yield make
+    for c in made:
+        rc = c.stop()
+        assert rhone.TOKEN not in c.output(), "token leaked into the log"
+        if not c.killed:
+            assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
+
+
+@pytest.fixture
+def db(pg_url):
+    """pg_url's database, migrated (pg_url comes from pg.py, imported by
+    the module)."""
+    rhone.migrate(pg_url)
+    return pg_url

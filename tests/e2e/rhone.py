@@ -1,4 +1,7 @@
-"""Start the real rhone-controller binary against a flysim, for e2e tests."""
+"""Start the real rhone-controller binary against a flysim, for e2e tests,
+and the small helpers the tests share (plain functions; the fixtures are
+in conftest.py)."""
+import collections
 import json
 import os
 import signal
@@ -11,6 +14,9 @@ import urllib.request
 BUILD = os.environ.get("RHONE_BUILD", "build")
 BINARY = os.path.join(BUILD, "rhone-controller")
 TOKEN = "e2e-secret-token-7f3a9c"
+# Every state of a machine that is not (being) destroyed.
+ALIVE = {"created", "starting", "started", "stopping", "stopped",
+         "suspended", "replacing", "updating"}
 
 
 def regionset(name, app, image, primary, regions=(), **spec):
@@ -57,6 +63,45 @@ def wait_for(pred, timeout=60, interval=0.2, what="condition"):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def alive(sim, app="web-app"):
+    """The app's machines in flysim that are not destroyed."""
+    return [m for m in sim.machines(app) if m["state"] in ALIVE]
+
+
+def per_region(machines):
+    """{region: how many of machines are there}."""
+    return dict(collections.Counter(m["region"] for m in machines))
+
+
+def made_with(sim, image, app="web-app"):
+    """Every machine flysim ever made with image, destroyed ones too."""
+    return [m for m in sim.machines(app) if m["image"] == image]
+
+
+def region_status(c, code, name="web"):
+    """One region's entry in the RegionSet's /status, or None."""
+    for r in c.item(name)["status"]["regions"]:
+        if r["region"] == code:
+            return r
+    return None
+
+
+def migrate(url):
+    """rhone-controller migrate on a Postgres URL; it must succeed."""
+    r = subprocess.run([BINARY, "migrate", "--source", url],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def kill(c):
+    """SIGKILL a controller (ctl_factory then skips its exit status)."""
+    c.proc.kill()
+    c.proc.wait()
+    c.log.close()
+    c.killed = True
+    assert TOKEN not in c.output(), "token leaked into the log"
 
 
 class Controller:

@@ -1,51 +1,12 @@
 """The controller end to end: the real binary against flysim."""
-import collections
 import re
 import signal
 import subprocess
 import time
 
-import pytest
 import requests
 
-from rhone import (BINARY, TOKEN, Controller, regionset, wait_for)
-from conftest import free_port
-
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl_factory(sim):
-    made = []
-
-    def make(extra_args=(), start=True, files=None, source=None):
-        c = Controller(sim.url, free_port(), extra_args, source=source)
-        for name, text in (files or {}).items():
-            c.write(name, text)
-        made.append(c)
-        return c.start() if start else c
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        if not c.killed:
-            assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
-
-
-def alive(sim, app):
-    return [m for m in sim.machines()
-            if m["app"] == app and m["state"] in ALIVE]
-
-
-def per_region(machines):
-    return dict(collections.Counter(m["region"] for m in machines))
-
+from rhone import BINARY, alive, kill, per_region, regionset, wait_for
 
 THREE = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
                   ["fra", ("nrt", 2)])
@@ -269,9 +230,7 @@ def test_kill9_mid_rollout_converges_without_orphans(sim, ctl_factory):
     wait_for(lambda: any(m["image"].endswith(":v2")
                          for m in alive(sim, "web-app")),
              what="first green machine")
-    c.proc.kill()
-    c.proc.wait()
-    c.killed = True
+    kill(c)
     c2 = ctl_factory(start=False)
     c2.dir = c.dir
     c2.start()

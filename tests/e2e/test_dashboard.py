@@ -20,11 +20,10 @@ import urllib.request
 import pytest
 import yaml
 
-from conftest import free_port
 from dashboard_scene import (EXPECTED, MISSING, SETS, SIM_ARGS, browser,
                              settled)
 from pg import pg_server, pg_url, sql  # noqa: F401 (fixtures)
-from rhone import BINARY, TOKEN, Controller, http_json, wait_for
+from rhone import BINARY, http_json, wait_for
 
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
@@ -74,23 +73,6 @@ return Array.from(document.querySelectorAll('#sets section.set')).map(
 @pytest.fixture
 def sim(flysim_factory):
     return flysim_factory(SIM_ARGS)
-
-
-@pytest.fixture
-def ctl_factory(sim):
-    made = []
-
-    def make(files=None, source=None):
-        c = Controller(sim.url, free_port(), source=source)
-        for name, text in (files or {}).items():
-            c.write(name, text)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
 
 
 @pytest.fixture
@@ -296,6 +278,17 @@ def loaded_at(ctl):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
+def rewrite_keeps_revision(ctl, filename, text):
+    """Write filename again; once the controller has read it, the
+    revision (a hash of the specs in force) must be the one before."""
+    rev = ctl.status()["metadata"]["revision"]
+    written = time.time()
+    ctl.write(filename, text)
+    wait_for(lambda: loaded_at(ctl) >= written + 1, timeout=30,
+             what="the controller to read the new file")
+    assert ctl.status()["metadata"]["revision"] == rev
+
+
 def click_region(driver, code):
     driver.execute_script("""document.querySelector(
         '#sel-continents input[value="' + arguments[0] + '"]').click();""",
@@ -333,12 +326,7 @@ def test_selector_writes_yaml_the_controller_takes(sim, fleet, driver):
 
     # The spec written back unchanged is the same spec: the revision (a
     # hash of the specs in force) and the generation stay as they were.
-    rev = fleet.status()["metadata"]["revision"]
-    written = time.time()
-    fleet.write("web.yaml", unchanged)
-    wait_for(lambda: loaded_at(fleet) >= written + 1, timeout=30,
-             what="the controller to read the new file")
-    assert fleet.status()["metadata"]["revision"] == rev
+    rewrite_keeps_revision(fleet, "web.yaml", unchanged)
     item = fleet.item("web")
     assert item["metadata"]["generation"] == 1
     assert [e["reason"] for e in item["status"]["events"]].count(
@@ -438,12 +426,7 @@ def test_selector_keeps_every_field(ctl_factory, driver):
     assert doc["services"][0]["autostop"] == "suspend"
     assert doc["regions"] == [{"code": "cdg", "count": 3}, "waw"]
     assert doc["primaryCount"] == 2
-    rev = c.status()["metadata"]["revision"]
-    written = time.time()
-    c.write("rich.yaml", text)
-    wait_for(lambda: loaded_at(c) >= written + 1, timeout=30,
-             what="the controller to read the new file")
-    assert c.status()["metadata"]["revision"] == rev
+    rewrite_keeps_revision(c, "rich.yaml", text)
     assert c.item("rich")["metadata"]["generation"] == 1
 
 

@@ -4,39 +4,15 @@ import os
 import re
 import urllib.request
 
-import pytest
 import yaml
 
-from rhone import TOKEN, Controller, regionset, wait_for
-from conftest import free_port
+from rhone import regionset, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 THREE = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
                   ["fra", ("nrt", 2)])
 EVENTS_MAX = 20
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl(sim):
-    made = []
-
-    def make(files):
-        c = Controller(sim.url, free_port())
-        for name, text in files.items():
-            c.write(name, text)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output()
-        assert rc == 0, c.output()
 
 
 def events(c, name="web"):
@@ -48,8 +24,8 @@ def find(evs, reason, region=None):
             (region is None or e["region"] == region)]
 
 
-def test_creates_are_events_and_log_lines(ctl):
-    c = ctl({"web.yaml": THREE})
+def test_creates_are_events_and_log_lines(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE})
     c.wait_phase("web", "Converged")
     evs = wait_for(lambda: find(events(c), "PhaseChanged") and events(c),
                    what="events")
@@ -75,11 +51,11 @@ def test_creates_are_events_and_log_lines(ctl):
                for l in lines), lines
 
 
-def test_rollback_is_an_event(sim, ctl):
+def test_rollback_is_an_event(sim, ctl_factory):
     sim.configure(unhealthy_image="broken")
     spec = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
                      ["fra"], strategy="{type: bluegreen, healthTimeout: 3s}")
-    c = ctl({"web.yaml": spec})
+    c = ctl_factory({"web.yaml": spec})
     c.wait_phase("web", "Converged")
     c.write("web.yaml", spec.replace("web:v1", "web:broken"))
     c.wait_phase("web", "Degraded", timeout=60)
@@ -102,8 +78,8 @@ def test_rollback_is_an_event(sim, ctl):
     wait_for(cleaned_up, timeout=60, what="failed machines destroyed")
 
 
-def test_only_the_last_events_are_kept(ctl):
-    c = ctl({"web.yaml": THREE})
+def test_only_the_last_events_are_kept(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE})
     c.wait_phase("web", "Converged")
     for i in range(EVENTS_MAX + 2):
         bad = THREE.replace("fra", f"zz{i}")

@@ -6,7 +6,6 @@ name and renaming it over the old one (an atomic swap), and deletes the
 old worktree. GitSync below does the same steps, so the controller sees
 what it would see next to a real git-sync sidecar.
 """
-import collections
 import os
 import shutil
 import subprocess
@@ -16,11 +15,8 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from rhone import TOKEN, Controller, regionset, wait_for
+from rhone import Controller, alive, per_region, regionset, wait_for
 from conftest import free_port
-
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
 
 
 def sha(n):
@@ -70,15 +66,6 @@ def api(region="fra"):
                      [region])
 
 
-def alive(sim, app):
-    return [m for m in sim.machines()
-            if m["app"] == app and m["state"] in ALIVE]
-
-
-def per_region(machines):
-    return dict(collections.Counter(m["region"] for m in machines))
-
-
 def revision(c):
     return c.status()["metadata"]["revision"]
 
@@ -106,28 +93,14 @@ def wait_converged(c, sim, name, app, image, timeout=90):
 
 
 @pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
 def gitsync(tmp_path):
     return GitSync(tmp_path / "git")
 
 
 @pytest.fixture
-def ctl(sim, gitsync):
-    made = []
-
-    def start():
-        c = Controller(sim.url, free_port(), source=gitsync.source)
-        made.append(c)
-        return c.start()
-    yield start
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
+def ctl(ctl_factory, gitsync):
+    """start() -> a controller on the git-sync folder."""
+    return lambda: ctl_factory(source=gitsync.source)
 
 
 def test_commits_in_a_row(sim, gitsync, ctl):
@@ -274,3 +247,37 @@ def test_revision_from_git_head(sim, tmp_path):
                      what=f"revision of {source}")
         finally:
             assert c.stop() == 0, c.output()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_plain_checkout_is_a_folder_not_a_commit(sim, tmp_path):
+    """Edits not committed yet in a plain clone are loaded as they are:
+    a broken file freezes its own sets only, as in any folder; only a
+    git-sync snapshot is rejected whole."""
+    repo = tmp_path / "repo"
+    (repo / "sets").mkdir(parents=True)
+    (repo / "sets" / "web.yaml").write_text(web())
+    (repo / "sets" / "api.yaml").write_text(api())
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    head = git(repo, "rev-parse", "HEAD")
+    c = Controller(sim.url, free_port(), source=str(repo / "sets")).start()
+    try:
+        c.wait_phase("web", "Converged")
+        c.wait_phase("api", "Converged")
+        c.write("api.yaml", "apiVersion: rhone.dev/v1\nkind: RegionSet\n"
+                "metadata: {name: api}\nspec: {app: api-app, image: x,\n")
+        c.write("web.yaml", web(image="registry.fly.io/web:v2"))
+        item = c.wait_converged_on("web", "registry.fly.io/web:v2")
+        status = c.status()
+        assert status["metadata"]["sourceFailed"] is False
+        assert status["metadata"]["revision"] == head
+        assert c.phase("api") == "Invalid"
+        assert item["spec"]["image"] == "registry.fly.io/web:v2"
+        assert {m["image"] for m in alive(sim, "web-app")} == \
+            {"registry.fly.io/web:v2"}
+        assert {m["image"] for m in alive(sim, "api-app")} == \
+            {"registry.fly.io/api:v1"}
+    finally:
+        assert c.stop() == 0, c.output()

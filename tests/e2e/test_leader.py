@@ -2,7 +2,6 @@
 PostgreSQL server and flysim. One replica leads and reconciles; the others
 stand by, make no Fly call, and take over when the leader's session ends.
 A leader that loses its lock session stops acting at once."""
-import collections
 import json
 import subprocess
 import time
@@ -14,21 +13,15 @@ import pytest
 
 from conftest import free_port
 from pg import pg_factory, pg_server, pg_url, sql  # noqa: F401 (fixtures)
-from rhone import BINARY, TOKEN, Controller, regionset, wait_for
+from rhone import (BINARY, TOKEN, Controller, alive, kill, made_with,
+                   per_region, regionset, wait_for)
+from test_postgres_source import region_status
 
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
 V1 = "registry.fly.io/acme-web:v1"
 V2 = "registry.fly.io/acme-web:v2"
 
 
 # -- database rows ---------------------------------------------------------
-
-def migrate(url):
-    r = subprocess.run([BINARY, "migrate", "--source", url],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-
 
 def add_app(url, fly_app_id, primary, regions, image, counts=None):
     """A pro team's app as the platform writes it, with a deployment."""
@@ -49,12 +42,6 @@ def add_app(url, fly_app_id, primary, regions, image, counts=None):
 def deploy(url, app, image):
     sql(url, "INSERT INTO deployments (app_id, image) VALUES (%s, %s)",
         (app, image))
-
-
-def region_status(url, app):
-    return {r[0]: r[1:] for r in sql(
-        url, "SELECT region, desired, current, ready, updated, phase "
-             "FROM region_status WHERE app_id = %s", (app,))}
 
 
 # -- the controllers ---------------------------------------------------------
@@ -98,27 +85,6 @@ def answered(sim):
     return calls["total"] - calls["ops"]["wait"]["total"]
 
 
-def kill(c):
-    c.proc.kill()
-    c.proc.wait()
-    c.log.close()
-    c.killed = True
-    assert TOKEN not in c.output(), "token leaked into the log"
-
-
-def alive(sim, app):
-    return [m for m in sim.machines(app) if m["state"] in ALIVE]
-
-
-def per_region(machines):
-    return dict(collections.Counter(m["region"] for m in machines))
-
-
-def made_with(sim, app, image):
-    """Every machine ever made with image, destroyed ones included."""
-    return [m for m in sim.machines(app) if m["image"] == image]
-
-
 @pytest.fixture
 def sim(flysim_factory):
     s = flysim_factory(["--auto-apps", "--health-delay", "1.5"])
@@ -129,30 +95,21 @@ def sim(flysim_factory):
 
 
 @pytest.fixture
-def ctls():
-    """start(source, *args) -> a started controller with election on;
-    each is stopped at teardown and must exit cleanly unless killed."""
-    made = []
-
-    def start(sim, source, *args):
-        c = Controller(sim.url, free_port(),
-                       ["--resync", "2s", "--leader-elect", *args],
-                       source=source)
-        made.append(c)
-        return c.start()
-    yield start
-    for c in made:
-        if c.killed:
-            continue
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
+def ctls(ctl_factory):
+    """start(source, *args) -> a started controller with election on."""
+    return lambda source, *args: ctl_factory(
+        source=source, extra_args=["--resync", "2s", "--leader-elect", *args])
 
 
-@pytest.fixture
-def db(pg_url):
-    migrate(pg_url)
-    return pg_url
+def on_v2_without_duplicates(sim, desired):
+    """acme-web runs V2 as desired and no duplicate: one V2 machine per
+    desired slot was ever made, none made and then destroyed again."""
+    now = alive(sim, "acme-web")
+    assert per_region(now) == desired
+    assert {m["image"] for m in now} == {V2}
+    v2 = made_with(sim, V2, "acme-web")
+    assert per_region(v2) == desired, v2
+    assert all(m["state"] != "destroyed" for m in v2)
 
 
 def leader_and_standby(a, b):
@@ -166,10 +123,10 @@ def leader_and_standby(a, b):
 def test_one_leads_the_other_stands_by(sim, ctls, db):
     app = add_app(db, "acme-web", "iad", ["iad", "fra"], V1,
                   counts={"fra": 2})
-    first = ctls(sim, db)
+    first = ctls(db)
     wait_for(lambda: role(first) == "leader", timeout=30,
              what="the only replica to lead")
-    second = ctls(sim, db)
+    second = ctls(db)
     lead, standby = leader_and_standby(first, second)
     assert lead is first, "the standby took the lock from a live leader"
     lead.wait_phase("acme-web", "Converged")
@@ -214,11 +171,11 @@ def test_leader_killed_mid_rollout(sim, ctls, db):
     desired = {"iad": 1, "fra": 2, "nrt": 1}
     app = add_app(db, "acme-web", "iad", ["iad", "fra", "nrt"], V1,
                   counts={"fra": 2})
-    lead, standby = leader_and_standby(ctls(sim, db), ctls(sim, db))
+    lead, standby = leader_and_standby(ctls(db), ctls(db))
     lead.wait_phase("acme-web", "Converged", timeout=90)
 
     deploy(db, app, V2)
-    wait_for(lambda: made_with(sim, "acme-web", V2), timeout=30,
+    wait_for(lambda: made_with(sim, V2, "acme-web"), timeout=30,
              what="the v2 rollout to start")
     kill(lead)
 
@@ -226,15 +183,9 @@ def test_leader_killed_mid_rollout(sim, ctls, db):
              what="the standby to take over")
     assert metric(standby, "rhone_leader") == 1
     standby.wait_phase("acme-web", "Converged", timeout=120)
-    now = alive(sim, "acme-web")
-    assert per_region(now) == desired
-    assert {m["image"] for m in now} == {V2}
-    # No duplicate: one v2 machine per desired slot was ever made, none
-    # was made and then destroyed again; every v1 machine is gone.
-    v2 = made_with(sim, "acme-web", V2)
-    assert per_region(v2) == desired, v2
-    assert all(m["state"] != "destroyed" for m in v2)
-    assert {m["state"] for m in made_with(sim, "acme-web", V1)} == \
+    on_v2_without_duplicates(sim, desired)
+    # Every v1 machine is gone.
+    assert {m["state"] for m in made_with(sim, V1, "acme-web")} == \
         {"destroyed"}
     wait_for(lambda: region_status(db, app) == {
         "iad": (1, 1, 1, 1, "Converged"), "fra": (2, 2, 2, 2, "Converged"),
@@ -242,8 +193,7 @@ def test_leader_killed_mid_rollout(sim, ctls, db):
         what="region_status from the new leader")
 
 
-def test_postgres_restart_fences_the_leader(flysim_factory, ctls,
-                                            pg_factory):
+def test_postgres_restart_fences_the_leader(flysim_factory, pg_factory):
     """YAML mode, Postgres for the lock only. The database goes away in
     the middle of a rollout: the leader stops calling the Fly API at
     once, stands by, takes the lock again when the database is back and
@@ -263,7 +213,7 @@ def test_postgres_restart_fences_the_leader(flysim_factory, ctls,
         c.wait_phase("web", "Converged", timeout=90)
         c.write("web.yaml", regionset("web", "acme-web", V2, "iad",
                                       [("fra", 2), "nrt"]))
-        wait_for(lambda: made_with(sim, "acme-web", V2), timeout=30,
+        wait_for(lambda: made_with(sim, V2, "acme-web"), timeout=30,
                  what="the v2 rollout to start")
         server.stop()
 
@@ -288,12 +238,7 @@ def test_postgres_restart_fences_the_leader(flysim_factory, ctls,
         wait_for(lambda: role(c) == "leader", timeout=30,
                  what="the lock taken again")
         c.wait_phase("web", "Converged", timeout=120)
-        now = alive(sim, "acme-web")
-        assert per_region(now) == desired
-        assert {m["image"] for m in now} == {V2}
-        v2 = made_with(sim, "acme-web", V2)
-        assert per_region(v2) == desired, v2
-        assert all(m["state"] != "destroyed" for m in v2)
+        on_v2_without_duplicates(sim, desired)
         assert metric(c, "rhone_leader_changes_total") == 3
     finally:
         rc = c.stop()
@@ -301,11 +246,11 @@ def test_postgres_restart_fences_the_leader(flysim_factory, ctls,
 
 
 def test_yaml_replicas_share_a_lock_only_database(sim, ctls, pg_url):
-    first = ctls(sim, None, "--leader-elect-url", pg_url)
+    first = ctls(None, "--leader-elect-url", pg_url)
     first.write("web.yaml", regionset("web", "acme-web", V1, "iad",
                                       ["fra"]))
     wait_for(lambda: role(first) == "leader", timeout=30, what="leader")
-    second = ctls(sim, first.dir, "--leader-elect-url", pg_url)
+    second = ctls(first.dir, "--leader-elect-url", pg_url)
     lead, standby = leader_and_standby(first, second)
     lead.wait_phase("web", "Converged")
 
@@ -318,7 +263,7 @@ def test_yaml_replicas_share_a_lock_only_database(sim, ctls, pg_url):
     assert fly_calls(standby) == 0
 
     # Another lock name is another election: that replica leads too.
-    other = ctls(sim, first.dir, "--leader-elect-url", pg_url,
+    other = ctls(first.dir, "--leader-elect-url", pg_url,
                  "--leader-elect-name", "other-fleet")
     wait_for(lambda: role(other) == "leader", timeout=30,
              what="the replica of another election to lead")

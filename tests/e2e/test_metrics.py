@@ -10,36 +10,12 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from rhone import TOKEN, Controller, regionset, wait_for
-from conftest import free_port
+from rhone import regionset, wait_for
 
 THREE = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
                   ["fra", ("nrt", 2)])
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl_factory(sim):
-    made = []
-
-    def make(extra_args=(), files=None, start=True):
-        c = Controller(sim.url, free_port(), extra_args)
-        for name, text in (files or {}).items():
-            c.write(name, text)
-        made.append(c)
-        return c.start() if start else c
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
 
 
 def scrape(c):

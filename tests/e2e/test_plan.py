@@ -7,13 +7,10 @@ import tempfile
 
 import pytest
 
-from rhone import BINARY, TOKEN, Controller, regionset, wait_for
-from conftest import free_port
+from rhone import ALIVE, BINARY, TOKEN, kill, regionset, wait_for
 
 THREE = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
                   ["fra", ("nrt", 2)])
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
 
 
 @pytest.fixture
@@ -23,22 +20,6 @@ def sim(flysim_factory):
     s = flysim_factory(["--auto-apps", "--health-delay", "0.5"])
     s.configure(rate_limit=False)
     return s
-
-
-@pytest.fixture
-def ctl(sim):
-    made = []
-
-    def make(files):
-        c = Controller(sim.url, free_port())
-        for name, text in files.items():
-            c.write(name, text)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        if c.proc.poll() is None:
-            assert c.stop() == 0, c.output()
 
 
 def plan(sim_url, spec):
@@ -59,8 +40,8 @@ def actions(lines):
     return sorted(tuple(l.split()[:3]) for l in lines if l.startswith("  "))
 
 
-def converge(ctl, spec):
-    c = ctl({"web.yaml": spec})
+def converge(ctl_factory, spec):
+    c = ctl_factory({"web.yaml": spec})
     c.wait_phase("web", "Converged")
     assert c.stop() == 0
     return c
@@ -78,8 +59,8 @@ def test_missing_machines_are_creates(sim):
     assert sim.machines() == []
 
 
-def test_converged_is_exit_0_and_changes_are_exit_2(sim, ctl):
-    converge(ctl, THREE)
+def test_converged_is_exit_0_and_changes_are_exit_2(sim, ctl_factory):
+    converge(ctl_factory, THREE)
     sim.reset_calls()
     rc, out = plan(sim.url, THREE)
     assert rc == 0, out
@@ -101,12 +82,12 @@ def test_converged_is_exit_0_and_changes_are_exit_2(sim, ctl):
     assert calls["total"] == calls["ops"]["list"]["total"] == 3
 
 
-def test_outdated_machine_is_a_destroy(sim, ctl):
+def test_outdated_machine_is_a_destroy(sim, ctl_factory):
     one = regionset("web", "web-app", "registry.fly.io/web:v1", "iad")
-    converge(ctl, one)
+    converge(ctl_factory, one)
     old = [m for m in sim.machines() if m["state"] in ALIVE][0]
     config = sim.get(f"/v1/apps/web-app/machines/{old['id']}").json()
-    converge(ctl, one.replace("web:v1", "web:v2"))
+    converge(ctl_factory, one.replace("web:v1", "web:v2"))
     r = sim.post("/v1/apps/web-app/machines",
                  {"region": "iad", "config": config["config"]})
     assert r.status_code == 200, r.text
@@ -117,18 +98,16 @@ def test_outdated_machine_is_a_destroy(sim, ctl):
     assert r.json()["id"] in out[1]
 
 
-def test_unhealthy_new_machine_is_a_rollback(sim, ctl):
+def test_unhealthy_new_machine_is_a_rollback(sim, ctl_factory):
     sim.configure(unhealthy_image="broken")
     spec = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
                      strategy="{type: bluegreen, healthTimeout: 2s}")
-    c = converge(ctl, spec)
+    c = converge(ctl_factory, spec)
     broken = spec.replace("web:v1", "web:broken")
-    c2 = ctl({"web.yaml": broken})
+    c2 = ctl_factory({"web.yaml": broken})
     wait_for(lambda: any("broken" in m["image"] and m["state"] == "started"
                          for m in sim.machines()), what="a broken machine")
-    c2.proc.kill()
-    c2.proc.wait()
-    c2.log.close()
+    kill(c2)
     assert c.proc.poll() is not None
 
     def rolled_back():

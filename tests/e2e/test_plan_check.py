@@ -12,10 +12,9 @@ import pytest
 
 from conftest import free_port
 from pg import pg_server, pg_url, sql  # noqa: F401 (fixtures)
-from rhone import BINARY, TOKEN, wait_for
-from test_postgres_source import (  # noqa: F401 (fixtures)
-    add_app, add_team, alive, ctl_factory, db, deploy, deployments,
-    migrate, per_region, region_status, sim)
+from rhone import BINARY, TOKEN, alive, migrate, per_region, wait_for
+from test_postgres_source import (add_app, add_team, deploy, deployments,
+                                  region_status)
 
 WHY = "multi-region needs the pro plan (team plan: free)"
 
@@ -52,7 +51,7 @@ def test_free_team_runs_in_the_primary_only(sim, ctl_factory, db):
     team = add_team(db, plan="free")
     app = add_app(db, team, "acme-web", "iad", ["iad", "fra", "nrt"],
                   image="registry.fly.io/acme-web:v1", counts={"nrt": 2})
-    c = ctl_factory(db, resync="10m")
+    c = ctl_factory(source=db, resync="10m")
 
     item = c.wait_phase("acme-web", "Converged")
     item = held_everywhere_but(c, "acme-web", "iad")
@@ -89,7 +88,7 @@ def test_downgrade_keeps_machines_upgrade_resumes(sim, ctl_factory, db):
     team = add_team(db, plan="pro")
     app = add_app(db, team, "acme-web", "iad", ["iad", "fra", "nrt"],
                   image="registry.fly.io/acme-web:v1", counts={"nrt": 2})
-    c = ctl_factory(db, resync="10m")
+    c = ctl_factory(source=db, resync="10m")
     c.wait_phase("acme-web", "Converged")
     assert per_region(alive(sim, "acme-web")) == {"iad": 1, "fra": 1,
                                                  "nrt": 2}
@@ -198,7 +197,7 @@ def test_plan_command_reads_postgres(quiet_sim, ctl_factory, db):
     assert sim.calls()["mutating"] == 0
 
     # Converged: held regions are no change, so the exit code is 0.
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
     c.wait_phase("free-web", "Converged")
     c.wait_phase("pro-web", "Converged")
     assert c.stop() == 0

@@ -1,26 +1,16 @@
 """The Postgres source end to end: a real PostgreSQL server, flysim and
 the real controller reading desired state from seed-shaped rows."""
-import collections
 import os
 import subprocess
 import time
 import uuid
 
 import psycopg2
-import pytest
 
 from conftest import free_port
 from pg import pg_factory, pg_server, pg_url, sql  # noqa: F401 (fixtures)
-from rhone import BINARY, TOKEN, Controller, wait_for
-
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
-
-
-def migrate(url):
-    r = subprocess.run([BINARY, "migrate", "--source", url],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
+from rhone import (BINARY, TOKEN, Controller, alive, migrate, per_region,
+                   wait_for)
 
 
 def add_team(url, plan="pro"):
@@ -52,44 +42,8 @@ def deploy(url, app, image, age="0 seconds"):
              "VALUES (%s, %s, now() - %s::interval)", (app, image, age))
 
 
-def alive(sim, app):
-    return [m for m in sim.machines()
-            if m["app"] == app and m["state"] in ALIVE]
-
-
-def per_region(machines):
-    return dict(collections.Counter(m["region"] for m in machines))
-
-
 def destroys(sim):
     return sim.calls()["ops"]["destroy"]["total"]
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl_factory(sim):
-    made = []
-
-    def make(url, resync="2s"):
-        c = Controller(sim.url, free_port(), ["--resync", resync],
-                       source=url)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
-
-
-@pytest.fixture
-def db(pg_url):
-    migrate(pg_url)
-    return pg_url
 
 
 def test_seed_rows_converge(sim, ctl_factory, db):
@@ -102,7 +56,7 @@ def test_seed_rows_converge(sim, ctl_factory, db):
             image="registry.fly.io/acme-api:v7")
     add_app(db, team, None, "iad", ["iad"], image="not-on-fly:v1")
     add_app(db, team, "acme-new", "iad", ["iad"])       # no deployment
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
 
     item = c.wait_phase("acme-web", "Converged")
     c.wait_phase("acme-api", "Converged")
@@ -130,7 +84,7 @@ def test_example_rows_converge(sim, ctl_factory, db):
     with open(path) as f, conn.cursor() as cur:
         cur.execute(f.read())
     conn.close()
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
     c.wait_phase("acme-web", "Converged")
     c.wait_phase("acme-api", "Converged")
     assert per_region(alive(sim, "acme-web")) == {"iad": 1, "fra": 1,
@@ -145,7 +99,7 @@ def test_notify_change_reaches_flysim(sim, ctl_factory, db):
     team = add_team(db)
     add_app(db, team, "acme-web", "iad", ["iad", "fra"],
             image="registry.fly.io/acme-web:v1")
-    c = ctl_factory(db, resync="10m")
+    c = ctl_factory(source=db, resync="10m")
     c.wait_phase("acme-web", "Converged")
 
     sql(db, "UPDATE apps SET regions = 'iad,fra,syd' "
@@ -161,7 +115,7 @@ def test_new_deployment_and_counts_roll_out(sim, ctl_factory, db):
     team = add_team(db)
     app = add_app(db, team, "acme-web", "iad", ["iad", "fra"],
                   image="registry.fly.io/acme-web:v1")
-    c = ctl_factory(db, resync="10m")
+    c = ctl_factory(source=db, resync="10m")
     c.wait_phase("acme-web", "Converged")
 
     deploy(db, app, "registry.fly.io/acme-web:v2")
@@ -180,7 +134,7 @@ def test_bad_row_freezes_only_that_app(sim, ctl_factory, db):
             image="registry.fly.io/acme-web:v1")
     add_app(db, team, "acme-api", "iad", ["iad"],
             image="registry.fly.io/acme-api:v1")
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
     c.wait_phase("acme-web", "Converged")
     c.wait_phase("acme-api", "Converged")
     before = {m["id"] for m in alive(sim, "acme-web")}
@@ -198,7 +152,7 @@ def test_bad_row_freezes_only_that_app(sim, ctl_factory, db):
 
 
 def test_unmigrated_database_then_migrate(sim, ctl_factory, pg_url):
-    c = ctl_factory(pg_url)
+    c = ctl_factory(source=pg_url)
     meta = wait_for(lambda: c.status()["metadata"]["sourceFailed"] and
                     c.status()["metadata"], what="sourceFailed")
     assert "SourceUnavailable" in meta["lastLoadError"]
@@ -218,7 +172,7 @@ def test_password_is_not_shown(sim, ctl_factory, db):
     team = add_team(db)
     add_app(db, team, "acme-web", "iad", ["iad"],
             image="registry.fly.io/acme-web:v1")
-    c = ctl_factory(url)
+    c = ctl_factory(source=url)
     c.wait_phase("acme-web", "Converged")
     assert c.status()["metadata"]["source"] == \
         db.replace("postgres@", "postgres:***@")
@@ -298,7 +252,7 @@ def test_status_written_back(sim, ctl_factory, db):
     team = add_team(db)
     app = add_app(db, team, "acme-web", "iad", ["iad", "fra", "nrt"],
                   image="registry.fly.io/acme-web:v1", counts={"nrt": 2})
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
     c.wait_phase("acme-web", "Converged")
     want = {"iad": (1, 1, 1, 1, "Converged"),
             "fra": (1, 1, 1, 1, "Converged"),
@@ -324,7 +278,7 @@ def test_invalid_edit_leaves_the_deployment_alone(sim, ctl_factory, db):
     team = add_team(db)
     app = add_app(db, team, "acme-web", "iad", ["iad"],
                   image="registry.fly.io/acme-web:v1")
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
     c.wait_phase("acme-web", "Converged")
     wait_for(lambda: deployments(db, app)[0][1] == "succeeded",
              timeout=30, what="succeeded")
@@ -351,7 +305,7 @@ def test_two_apps_on_one_fly_app_are_both_held(sim, ctl_factory, db):
     team = add_team(db)
     add_app(db, team, "acme-web", "iad", ["iad"],
             image="registry.fly.io/acme-web:v1")
-    c = ctl_factory(db)
+    c = ctl_factory(source=db)
     c.wait_phase("acme-web", "Converged")
     add_app(db, team, "acme-web", "fra", ["fra", "syd"],
             image="registry.fly.io/other:v1")

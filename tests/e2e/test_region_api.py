@@ -1,6 +1,7 @@
 """The region API (DB mode) end to end: a real PostgreSQL server, flysim
 and the real controller serving /regions and /apps/{id}/regions[/status]
 behind bearer tokens made with `rhone-controller token create`."""
+import contextlib
 import hashlib
 import os
 import re
@@ -13,9 +14,8 @@ import requests
 import yaml
 
 from pg import pg_factory, pg_server, pg_url, sql  # noqa: F401 (fixtures)
-from rhone import BINARY, wait_for
-from test_postgres_source import (  # noqa: F401 (fixtures)
-    add_app, add_team, alive, ctl_factory, db, migrate, per_region, sim)
+from rhone import BINARY, alive, migrate, per_region, wait_for
+from test_postgres_source import add_app, add_team
 
 TOKEN_RE = re.compile(r"^rhone_[0-9a-f]{64}$")
 SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -105,7 +105,7 @@ class World:
         self.admin = make_token(url, self.team, "admin")
         self.owner = make_token(url, self.team, "owner")
         self.other_admin = make_token(url, self.other_team, "admin")
-        self.c = ctl_factory(url, resync="10m")
+        self.c = ctl_factory(source=url, resync="10m")
 
 
 def test_catalog_grouped_by_continent_available_only(ctl_factory, db):
@@ -384,32 +384,40 @@ def test_token_cli_stores_only_the_hash(db):
     assert len(sql(db, "SELECT 1 FROM api_tokens")) == 1
 
 
-def test_a_slow_database_does_not_stall_the_server(ctl_factory, db):
-    """While a table lock holds the API's statement, the loop goes on:
-    /healthz and /status answer; the API answers once the lock goes."""
-    w = World(db, ctl_factory)
+@contextlib.contextmanager
+def apps_locked(db, call):
+    """Run call() in a thread while another session holds the apps table
+    locked; the body runs once the call's statement waits for the lock,
+    and the thread is joined after the lock is let go."""
     lock = psycopg2.connect(db)
-    cur = lock.cursor()
-    cur.execute("LOCK TABLE apps IN ACCESS EXCLUSIVE MODE")
-    result = {}
-
-    def call():
-        result["r"] = api(w.c, "GET", f"/apps/{w.app}/regions", w.member)
+    lock.cursor().execute("LOCK TABLE apps IN ACCESS EXCLUSIVE MODE")
     t = threading.Thread(target=call)
     t.start()
     try:
         wait_for(lambda: sql(db, "SELECT count(*) FROM pg_locks "
                                  "WHERE NOT granted")[0][0] > 0,
                  timeout=10, what="the API's statement to wait")
+        yield t
+    finally:
+        lock.rollback()
+        lock.close()
+    t.join(timeout=30)
+
+
+def test_a_slow_database_does_not_stall_the_server(ctl_factory, db):
+    """While a table lock holds the API's statement, the loop goes on:
+    /healthz and /status answer; the API answers once the lock goes."""
+    w = World(db, ctl_factory)
+    result = {}
+
+    def call():
+        result["r"] = api(w.c, "GET", f"/apps/{w.app}/regions", w.member)
+    with apps_locked(db, call) as t:
         assert requests.get(w.c.url + "/healthz", timeout=5).status_code \
             == 200
         assert requests.get(w.c.url + "/status", timeout=5).status_code \
             == 200
         assert t.is_alive()
-    finally:
-        lock.rollback()
-        lock.close()
-    t.join(timeout=30)
     assert result["r"].status_code == 200
     assert result["r"].json()["primary_region"] == "iad"
 
@@ -420,7 +428,7 @@ def test_database_down_is_503_and_recovers(sim, ctl_factory, pg_factory):
     migrate(url)
     team = add_team(url)
     token = make_token(url, team, "member")
-    c = ctl_factory(url)
+    c = ctl_factory(source=url)
     assert api(c, "GET", "/regions", token).status_code == 200
     server.stop()
     r = api(c, "GET", "/regions", token)
@@ -436,8 +444,6 @@ def test_stop_while_a_request_waits(ctl_factory, db):
     """SIGTERM with a request suspended on a locked table: the request is
     answered (503) or cut, and the controller exits cleanly."""
     w = World(db, ctl_factory)
-    lock = psycopg2.connect(db)
-    lock.cursor().execute("LOCK TABLE apps IN ACCESS EXCLUSIVE MODE")
     result = {}
 
     def call():
@@ -446,17 +452,8 @@ def test_stop_while_a_request_waits(ctl_factory, db):
                               w.member)
         except requests.ConnectionError as exc:
             result["r"] = exc
-    t = threading.Thread(target=call)
-    t.start()
-    try:
-        wait_for(lambda: sql(db, "SELECT count(*) FROM pg_locks "
-                                 "WHERE NOT granted")[0][0] > 0,
-                 timeout=10, what="the API's statement to wait")
+    with apps_locked(db, call):
         assert w.c.stop() == 0, w.c.output()
-    finally:
-        lock.rollback()
-        lock.close()
-    t.join(timeout=30)
     r = result["r"]
     assert isinstance(r, requests.ConnectionError) or \
         r.status_code == 503, r

@@ -3,55 +3,11 @@
 The real controller against flysim. Deadlines are generous and no test
 asserts how long something took: the machine running them is shared.
 """
-import collections
 import time
 
-import pytest
+from rhone import alive, per_region, region_status, regionset, wait_for
 
-from rhone import TOKEN, Controller, regionset, wait_for
-from conftest import free_port
-
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
 OWNER = "alice@example.com"
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl_factory(sim):
-    made = []
-
-    def make(files):
-        c = Controller(sim.url, free_port())
-        for name, text in files.items():
-            c.write(name, text)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
-
-
-def alive(sim, app="web-app"):
-    return [m for m in sim.machines()
-            if m["app"] == app and m["state"] in ALIVE]
-
-
-def per_region(machines):
-    return dict(collections.Counter(m["region"] for m in machines))
-
-
-def region_status(c, code, name="web"):
-    for r in c.item(name)["status"]["regions"]:
-        if r["region"] == code:
-            return r
-    return None
 
 
 def in_region(sim, code):

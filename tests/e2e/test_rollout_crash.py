@@ -13,14 +13,13 @@ next one for its full 30 s. RHONE_CRASH_TRIALS sets the number of trials
 into CHUNKS tests, each with its own flysim and seed (SEED + chunk), so
 that pytest-xdist can run them side by side.
 """
-import collections
 import os
 import random
 import time
 
 import pytest
 
-from rhone import TOKEN, Controller, regionset, wait_for
+from rhone import Controller, alive, kill, per_region, regionset, wait_for
 from conftest import free_port
 
 TRIALS = int(os.environ.get("RHONE_CRASH_TRIALS", "30"))
@@ -31,8 +30,6 @@ FAST = ["--auto-apps", "--create-delay", "0.05", "--boot-delay", "0.1",
         "--health-delay", "0.2"]
 DESIRED = {"iad": 1, "fra": 2, "nrt": 1}
 POLL = ["--poll", "0.1s"]
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
 
 
 def spec(image):
@@ -40,14 +37,9 @@ def spec(image):
                      strategy="{maxSurge: 100%}")
 
 
-def alive(sim):
-    return [m for m in sim.machines("web-app") if m["state"] in ALIVE]
-
-
 def end_state_ok(sim, image):
     ms = alive(sim)
-    per = dict(collections.Counter(m["region"] for m in ms))
-    return per == DESIRED and all(
+    return per_region(ms) == DESIRED and all(
         m["image"] == image and m["state"] == "started" and
         m["metadata"].get("rhone_regionset") == "web" for m in ms)
 
@@ -65,13 +57,6 @@ def lowest_ready(sim, t0):
 
 def start(sim, folder):
     return Controller(sim.url, free_port(), POLL, source=folder).start()
-
-
-def kill(c):
-    c.proc.kill()
-    c.proc.wait()
-    c.log.close()
-    assert TOKEN not in c.output(), "token leaked into the log"
 
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))

@@ -10,64 +10,17 @@ import time
 
 import pytest
 
-from rhone import TOKEN, Controller, regionset, wait_for
-from conftest import free_port
+from rhone import (alive, made_with, per_region, region_status, regionset,
+                   wait_for)
 
 APP = "web-app"
 V1 = "registry.fly.io/web:v1"
 V2 = "registry.fly.io/web:v2"
-ALIVE = {"created", "starting", "started", "stopping", "stopped",
-         "suspended", "replacing", "updating"}
 SPEC = regionset("web", APP, V1, "iad", [("fra", 2)])
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl_factory(sim):
-    made = []
-
-    def make(files):
-        c = Controller(sim.url, free_port())
-        for name, text in files.items():
-            c.write(name, text)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output(), "token leaked into the log"
-        assert rc == 0, "controller exit %s:\n%s" % (rc, c.output())
-
-
-def alive(sim, app=APP):
-    return [m for m in sim.machines(app) if m["state"] in ALIVE]
-
-
-def per_region(machines):
-    counts = {}
-    for m in machines:
-        counts[m["region"]] = counts.get(m["region"], 0) + 1
-    return counts
-
-
-def made_with(sim, image, app=APP):
-    """Every machine flysim ever made with that image, destroyed too."""
-    return [m for m in sim.machines(app) if m["image"] == image]
 
 
 def statuses(sim, op):
     return sim.calls()["ops"].get(op, {}).get("by_status", {})
-
-
-def region_status(c, code, name="web"):
-    for r in c.item(name)["status"]["regions"]:
-        if r["region"] == code:
-            return r
-    return None
 
 
 def test_burst_of_429_and_503_converges_without_duplicates(sim,

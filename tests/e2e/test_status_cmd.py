@@ -5,9 +5,7 @@ import os
 import subprocess
 import threading
 
-import pytest
-
-from rhone import BINARY, TOKEN, Controller, regionset, wait_for
+from rhone import BINARY, regionset, wait_for
 from conftest import free_port
 
 THREE = regionset("web", "web-app", "registry.fly.io/web:v1", "iad",
@@ -17,28 +15,6 @@ SET_HEAD = ["NAME", "APP", "PHASE", "READY", "UPDATED", "REGIONS",
             "GENERATION", "MESSAGE"]
 REGION_HEAD = ["REGION", "PRIMARY", "PHASE", "DESIRED", "READY", "UPDATED",
                "OUTDATED", "REASON", "MESSAGE"]
-
-
-@pytest.fixture
-def sim(flysim_factory):
-    return flysim_factory(["--auto-apps", "--health-delay", "0.5"])
-
-
-@pytest.fixture
-def ctl(sim):
-    made = []
-
-    def make(files):
-        c = Controller(sim.url, free_port())
-        for name, text in files.items():
-            c.write(name, text)
-        made.append(c)
-        return c.start()
-    yield make
-    for c in made:
-        rc = c.stop()
-        assert TOKEN not in c.output()
-        assert rc == 0, c.output()
 
 
 def status(*args, server=None, env=None, timeout=180):
@@ -63,8 +39,8 @@ def sums(item):
             sum(r["phase"] == "Converged" for r in regs), len(regs))
 
 
-def test_table_lists_every_set(ctl):
-    c = ctl({"web.yaml": THREE, "api.yaml": API})
+def test_table_lists_every_set(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE, "api.yaml": API})
     c.wait_phase("web", "Converged")
     c.wait_phase("api", "Converged")
     r = status(server=c.url)
@@ -84,8 +60,8 @@ def test_table_lists_every_set(ctl):
     assert by_name["web"][3] == "4/4" and by_name["api"][5] == "2/2"
 
 
-def test_named_set_shows_its_regions_and_events(ctl):
-    c = ctl({"web.yaml": THREE})
+def test_named_set_shows_its_regions_and_events(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE})
     item = c.wait_phase("web", "Converged")
     # the server from the environment, with a trailing slash
     r = status("web", env={"RHONE_SERVER": c.url + "/"})
@@ -109,16 +85,16 @@ def test_named_set_shows_its_regions_and_events(ctl):
                for e in events[1:]), events
 
 
-def test_unknown_set_is_exit_1(ctl):
-    c = ctl({"web.yaml": THREE})
+def test_unknown_set_is_exit_1(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE})
     r = status("nosuch", server=c.url)
     assert r.returncode == 1
     assert "no RegionSet named nosuch" in r.stderr
     assert r.stdout == ""
 
 
-def test_watch_exits_0_when_converged(ctl):
-    c = ctl({"web.yaml": THREE, "api.yaml": API})
+def test_watch_exits_0_when_converged(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE, "api.yaml": API})
     r = status("--watch", "--timeout", "120s", server=c.url)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "converged" in r.stderr
@@ -134,8 +110,8 @@ def test_watch_exits_0_when_converged(ctl):
     assert c.phase("web") == "Converged" and c.phase("api") == "Converged"
 
 
-def test_watch_waits_for_a_set_that_is_not_loaded_yet(ctl):
-    c = ctl({"api.yaml": API})
+def test_watch_waits_for_a_set_that_is_not_loaded_yet(ctl_factory):
+    c = ctl_factory({"api.yaml": API})
     out = {}
 
     def watch():
@@ -151,11 +127,11 @@ def test_watch_waits_for_a_set_that_is_not_loaded_yet(ctl):
     assert "REGION" in r.stdout and c.phase("web") == "Converged"
 
 
-def test_watch_exits_1_when_degraded(sim, ctl):
+def test_watch_exits_1_when_degraded(sim, ctl_factory):
     sim.configure(unhealthy_image="broken")
     spec = regionset("web", "web-app", "registry.fly.io/web:broken", "iad",
                      ["fra"], strategy="{type: bluegreen, healthTimeout: 2s}")
-    c = ctl({"web.yaml": spec})
+    c = ctl_factory({"web.yaml": spec})
     r = status("web", "--watch", "--timeout", "120s", server=c.url)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "failed: web is Degraded" in r.stderr
@@ -170,9 +146,9 @@ def test_watch_exits_1_when_degraded(sim, ctl):
     assert "Degraded" in [row[2] for row in regions[1:]]
 
 
-def test_watch_exits_1_when_invalid(ctl):
-    c = ctl({"web.yaml": THREE, "new.yaml":
-             API.replace("name: api", "name: new").replace("sin", "xyz")})
+def test_watch_exits_1_when_invalid(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE, "new.yaml": API.replace(
+        "name: api", "name: new").replace("sin", "xyz")})
     c.wait_phase("web", "Converged")
     c.write("web.yaml", THREE.replace("fra", "abc"))
     wait_for(lambda: c.phase("web") == "Invalid", what="web invalid")
@@ -190,13 +166,30 @@ def test_watch_exits_1_when_invalid(ctl):
     assert "xyz" in rows["new"][6]
 
 
-def test_watch_timeout_is_exit_3(sim, ctl):
+def test_a_failed_source_is_said_even_without_watch(ctl_factory):
+    c = ctl_factory({"web.yaml": THREE})
+    c.wait_phase("web", "Converged")
+    c.remove("web.yaml")      # an empty folder is an error, not zero sets
+    wait_for(lambda: c.status()["metadata"]["sourceFailed"],
+             what="the source to fail")
+    r = status(server=c.url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert table(r.stdout.splitlines())[1][:3] == ["web", "web-app",
+                                                   "Converged"]
+    assert r.stderr.startswith("warning: the source failed (sets are "
+                               "frozen): ")
+    r = status("--watch", server=c.url)
+    assert r.returncode == 1
+    assert "the source failed" in r.stderr
+
+
+def test_watch_timeout_is_exit_3(sim, ctl_factory):
     # checks never pass and the health timeout is far away: it stays
     # Progressing
     sim.configure(unhealthy_image="slow")
     spec = regionset("web", "web-app", "registry.fly.io/web:slow", "iad",
                      strategy="{type: bluegreen, healthTimeout: 10m}")
-    c = ctl({"web.yaml": spec})
+    c = ctl_factory({"web.yaml": spec})
     r = status("web", "--watch", "--timeout", "3s", server=c.url)
     assert r.returncode == 3, r.stdout + r.stderr
     assert "timed out after 3s" in r.stderr
