@@ -1,6 +1,7 @@
 # rhone-controller - a plain GNU Makefile.
 #   make            build the controller and flysim into build/
 #   make demo       the main job: flysim + controller on examples/regionsets
+#   make demo-postgres  the same with desired state in a local Postgres
 #   make check      unit tests and end-to-end tests
 #   make SAN=1 ...  the same under AddressSanitizer and UBSan (build/san/)
 #   make V=1 ...    show full command lines

@@ -18,7 +18,8 @@ as_user=()
 if [ "$(id -u)" = 0 ]; then
 	user=${RHONE_PG_USER:-nobody}
 	chown "$user" "$root"
-	as_user=(runuser -u "$user" --)
+	# from / : the unprivileged user may not enter the current folder
+	as_user=(env -C / runuser -u "$user" --)
 fi
 
 pg_pid= sim_pid= ctl_pid=
