@@ -9,6 +9,9 @@
 
 enum opt_type { OPT_STRING, OPT_DURATION, OPT_BOOL };
 
+/* The commands an option belongs to. */
+enum { C_RUN = 1, C_PLAN = 2, C_STATUS = 4, C_MIGRATE = 8 };
+
 struct opt_row {
 	const char *flag;
 	const char *env;
@@ -16,6 +19,7 @@ struct opt_row {
 	const char *def;          /* NULL: no default */
 	size_t offset;
 	const char *help;
+	unsigned cmds;            /* C_* of the commands that take it */
 };
 
 #define OFF(f) offsetof(struct options, f)
@@ -23,57 +27,87 @@ struct opt_row {
 static const struct opt_row rows[] = {
 	{ "source", "RHONE_SOURCE", OPT_STRING, NULL, OFF(source),
 	  "folder of RegionSet YAML files (read recursively), or a "
-	  "postgres:// URL" },
+	  "postgres:// URL",
+	  C_RUN | C_PLAN | C_MIGRATE },
 	{ "fly-api-url", "FLY_API_URL", OPT_STRING,
 	  "https://api.machines.dev", OFF(fly_api_url),
-	  "base URL of the Fly Machines API" },
+	  "base URL of the Fly Machines API",
+	  C_RUN | C_PLAN },
 	{ "fly-api-token-file", "FLY_API_TOKEN_FILE", OPT_STRING, NULL,
 	  OFF(fly_api_token_file),
-	  "file holding the Fly API token (else FLY_API_TOKEN)" },
+	  "file holding the Fly API token (else FLY_API_TOKEN)",
+	  C_RUN | C_PLAN },
 	{ "listen", "RHONE_LISTEN", OPT_STRING, "127.0.0.1:9090",
-	  OFF(listen), "HOST:PORT of the status server" },
+	  OFF(listen), "HOST:PORT of the status server",
+	  C_RUN },
 	{ "resync", "RHONE_RESYNC", OPT_DURATION, "30s", OFF(resync),
-	  "full resync interval" },
+	  "full resync interval",
+	  C_RUN },
 	{ "poll", "RHONE_POLL", OPT_DURATION, "1s", OFF(poll),
-	  "how often a set that is converging is looked at again" },
+	  "how often a set that is converging is looked at again",
+	  C_RUN },
 	{ "log-format", "RHONE_LOG_FORMAT", OPT_STRING, "text",
-	  OFF(log_format), "text (key=value) or json" },
+	  OFF(log_format), "text (key=value) or json",
+	  C_RUN },
 	{ "log-level", "RHONE_LOG_LEVEL", OPT_STRING, "info",
-	  OFF(log_level), "debug, info, warn or error" },
+	  OFF(log_level), "debug, info, warn or error",
+	  C_RUN },
 	{ "leader-elect", "RHONE_LEADER_ELECT", OPT_BOOL, "false",
 	  OFF(leader_elect), "run several replicas: only the holder of a "
-	  "Postgres advisory lock acts" },
+	  "Postgres advisory lock acts",
+	  C_RUN },
 	{ "leader-elect-url", "RHONE_LEADER_ELECT_URL", OPT_STRING, NULL,
 	  OFF(leader_elect_url), "postgres:// URL of the lock (default: the "
-	  "--source URL; required with a YAML source)" },
+	  "--source URL; required with a YAML source)",
+	  C_RUN },
 	{ "leader-elect-name", "RHONE_LEADER_ELECT_NAME", OPT_STRING,
 	  "rhone-controller", OFF(leader_elect_name),
 	  "lock name: replicas sharing it and the database elect one "
-	  "leader" },
+	  "leader",
+	  C_RUN },
 	{ "webhook-url", "RHONE_WEBHOOK_URL", OPT_STRING, NULL,
-	  OFF(webhook_url), "POST a JSON body here on each phase change" },
+	  OFF(webhook_url), "POST a JSON body here on each phase change",
+	  C_RUN },
 	{ "server", "RHONE_SERVER", OPT_STRING, "http://127.0.0.1:9090",
-	  OFF(server), "status: URL of the controller's status server" },
+	  OFF(server), "status: URL of the controller's status server",
+	  C_STATUS },
 	{ "watch", "RHONE_WATCH", OPT_BOOL, "false", OFF(watch),
-	  "status: follow until converged or failed (no value)" },
+	  "status: follow until converged or failed (no value)",
+	  C_STATUS },
 	{ "timeout", "RHONE_TIMEOUT", OPT_DURATION, NULL, OFF(timeout),
-	  "status --watch: give up after this long" },
+	  "status --watch: give up after this long",
+	  C_STATUS },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-/* The options of "status"; every other row belongs to run and plan. */
-static const char *const status_flags[] = { "server", "watch", "timeout" };
+static const struct opt_cmd {
+	const char *name;
+	unsigned bit;
+	const char *usage;
+} cmds[] = {
+	{ "run", C_RUN, "run [options]\n  reconcile the RegionSets of "
+	  "--source with the Fly Machines API until stopped" },
+	{ "plan", C_PLAN, "plan [--source] DIR|URL [options]\n  print what run "
+	  "would do now and change nothing; exit 0 when nothing would\n  "
+	  "change, 2 when something would, 1 on error" },
+	{ "status", C_STATUS, "status [NAME] [options]\n  print a running "
+	  "controller's RegionSets; with --watch, follow them and exit\n  "
+	  "0 when converged, 1 when degraded or failed, 3 on timeout, 4 when "
+	  "the\n  controller does not answer" },
+	{ "migrate", C_MIGRATE, "migrate --source postgres://...\n  apply "
+	  "the schema migrations that are missing, in one transaction" },
+};
 
-static int
-opt_of_status(const struct opt_row *r)
+static const struct opt_cmd *
+opt_cmd_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(status_flags) / sizeof(status_flags[0]); i++)
-		if (strcmp(r->flag, status_flags[i]) == 0)
-			return 1;
-	return 0;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return &cmds[0];
 }
 
 static int
@@ -231,7 +265,8 @@ int
 options_parse_cmd(struct options *o, const char *cmd, int argc,
 		  char **argv, FILE *err, char **pos, int *npos)
 {
-	int i, max = npos ? *npos : 0, status = strcmp(cmd, "status") == 0;
+	const struct opt_cmd *c = opt_cmd_find(cmd);
+	int i, max = npos ? *npos : 0;
 
 	if (npos != NULL)
 		*npos = 0;
@@ -242,7 +277,7 @@ options_parse_cmd(struct options *o, const char *cmd, int argc,
 		const struct opt_row *r;
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			options_usage(stdout);
+			options_usage_cmd(stdout, cmd);
 			return 1;
 		}
 		if (strncmp(a, "--", 2) != 0) {
@@ -253,7 +288,7 @@ options_parse_cmd(struct options *o, const char *cmd, int argc,
 		a += 2;
 		eq = strchr(a, '=');
 		r = opt_find(a, eq ? (size_t)(eq - a) : strlen(a));
-		if (r == NULL || opt_of_status(r) != status) {
+		if (r == NULL || !(r->cmds & c->bit)) {
 			fprintf(err, "unknown option --%s for %s (see "
 				"--help)\n", a, cmd);
 			return -1;
@@ -278,10 +313,35 @@ options_parse(struct options *o, int argc, char **argv, FILE *err)
 	return options_parse_cmd(o, "run", argc, argv, err, NULL, NULL);
 }
 
+static void
+opt_rows_usage(FILE *out, unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++)
+		if (rows[i].cmds & bit)
+			fprintf(out, "  --%-20s %s\n  %22s $%s%s%s\n",
+				rows[i].flag, rows[i].help, "", rows[i].env,
+				rows[i].def ? ", default " : "",
+				rows[i].def ? rows[i].def : "");
+}
+
+void
+options_usage_cmd(FILE *out, const char *cmd)
+{
+	const struct opt_cmd *c = opt_cmd_find(cmd);
+
+	fprintf(out, "usage: rhone-controller %s\n\noptions (flag, "
+		"environment, default):\n", c->usage);
+	opt_rows_usage(out, c->bit);
+	if (c->bit & (C_RUN | C_PLAN))
+		fprintf(out, "\nThe Fly API token comes from $FLY_API_TOKEN "
+			"or --fly-api-token-file, never from a flag.\n");
+}
+
 void
 options_usage(FILE *out)
 {
-	size_t i;
 
 	fprintf(out, "usage: rhone-controller run [options]\n"
 		"       rhone-controller plan --source DIR|URL [options]\n"
@@ -294,12 +354,9 @@ options_usage(FILE *out)
 		"       rhone-controller regions\n"
 		"       rhone-controller version\n\noptions (flag, "
 		"environment, default; \"status:\" marks the status "
-		"command's):\n");
-	for (i = 0; i < NROWS; i++)
-		fprintf(out, "  --%-20s %s\n  %22s $%s%s%s\n", rows[i].flag,
-			rows[i].help, "", rows[i].env,
-			rows[i].def ? ", default " : "",
-			rows[i].def ? rows[i].def : "");
+		"command's; `rhone-controller COMMAND --help` lists a "
+		"command's own):\n");
+	opt_rows_usage(out, ~0u);
 	fprintf(out, "\nThe Fly API token comes from $FLY_API_TOKEN or "
 		"--fly-api-token-file, never from a flag.\n");
 }
@@ -329,6 +386,23 @@ man_escaped(FILE *out, const char *s)
 	}
 }
 
+/* "Commands: run, plan." for a row of the man page. */
+static void
+opt_man_cmds(FILE *out, unsigned bits)
+{
+	const char *sep = "";
+	size_t i;
+
+	fprintf(out, "Commands:");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!(bits & cmds[i].bit))
+			continue;
+		fprintf(out, "%s \\fB%s\\fR", sep, cmds[i].name);
+		sep = ",";
+	}
+	fprintf(out, ".\n");
+}
+
 void
 options_man(FILE *out)
 {
@@ -347,6 +421,7 @@ options_man(FILE *out)
 			man_escaped(out, rows[i].def);
 			fprintf(out, " .\n");
 		}
+		opt_man_cmds(out, rows[i].cmds);
 	}
 }
 

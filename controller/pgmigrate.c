@@ -165,7 +165,8 @@ int
 pgmigrate_main(int argc, char **argv)
 {
 	struct options o;
-	int rc = options_parse(&o, argc, argv, stderr);
+	int rc = options_parse_cmd(&o, "migrate", argc, argv, stderr, NULL,
+				   NULL);
 
 	if (rc != 0) {
 		options_free(&o);

@@ -271,11 +271,25 @@ plancmd_main(int argc, char **argv)
 {
 	struct options o;
 	struct yaml_load ld;
-	int rc = options_parse(&o, argc, argv, stderr), bad;
+	char *pos[1];
+	int npos = 1, bad;
+	int rc = options_parse_cmd(&o, "plan", argc, argv, stderr, pos, &npos);
 
 	if (rc != 0) {
 		options_free(&o);
 		return rc < 0 ? 1 : 0;
+	}
+	/* `plan DIR` is `plan --source DIR`, as validate takes its path. */
+	if (npos == 1 && o.source != NULL &&
+	    getenv("RHONE_SOURCE") == NULL) {
+		fprintf(stderr, "plan: give the source once, as --source or "
+			"as an argument\n");
+		options_free(&o);
+		return 1;
+	}
+	if (npos == 1) {
+		free(o.source);
+		o.source = strdup(pos[0]);
 	}
 	if (o.source == NULL) {
 		fprintf(stderr, "plan: give --source DIR or --source "

@@ -27,8 +27,8 @@ struct options {
  * on a bad flag or value; 1 when --help was printed; 0 otherwise. */
 int options_parse(struct options *o, int argc, char **argv, FILE *err);
 
-/* options_parse for the command `cmd`: "status" takes only the options
- * the table gives it, every other command the rest. Arguments that are
+/* options_parse for the command `cmd` (run, plan, status, migrate),
+ * which takes only the options the table gives it. Arguments that are
  * not options go to pos (up to *npos; *npos is set to how many came);
  * with pos NULL they are refused. */
 int options_parse_cmd(struct options *o, const char *cmd, int argc,
@@ -36,6 +36,10 @@ int options_parse_cmd(struct options *o, const char *cmd, int argc,
 
 /* Print the option table as --help text. */
 void options_usage(FILE *out);
+
+/* Print `cmd`'s usage and only the options it takes (run, plan, status
+ * or migrate). */
+void options_usage_cmd(FILE *out, const char *cmd);
 
 /* Print the option table as a Markdown table (for the README). */
 void options_markdown(FILE *out);

@@ -33,6 +33,28 @@ def test_help_lists_every_option():
         assert flag in out.stdout
 
 
+def test_each_command_helps_with_its_own_options():
+    own = {"run": {"--source", "--listen", "--resync", "--leader-elect",
+                   "--webhook-url", "--fly-api-url", "--fly-api-token-file"},
+           "plan": {"--source", "--fly-api-url", "--fly-api-token-file"},
+           "status": {"--server", "--watch", "--timeout"},
+           "migrate": {"--source"}}
+    every = set().union(*own.values())
+    for cmd, flags in own.items():
+        r = run(cmd, "--help")
+        assert r.returncode == 0, cmd
+        assert r.stdout.startswith(f"usage: rhone-controller {cmd} "), cmd
+        shown = {w for w in r.stdout.split() if w.startswith("--")}
+        assert flags <= shown, (cmd, flags - shown)
+        assert not (every - flags) & shown, (cmd, (every - flags) & shown)
+        assert max(map(len, r.stdout.splitlines()[:4])) < 80, cmd
+    r = run("status", "--listen", "127.0.0.1:1")
+    assert r.returncode == 2 and "unknown option --listen for status" \
+        in r.stderr
+    r = run("migrate", "--fly-api-url", "http://x")
+    assert r.returncode == 2 and "for migrate" in r.stderr
+
+
 def test_no_command_is_a_usage_error():
     out = run()
     assert out.returncode == 2
@@ -142,7 +164,7 @@ def test_version_names_the_linked_libraries():
         assert first.startswith("rhone-controller ")
         found = dict(kv.split("=", 1) for kv in libs.split())
         assert set(found) == {"libev", "libcurl", "json-c", "libyaml",
-                              "libmicrohttpd"}
+                              "libmicrohttpd", "libpq"}
         assert all(v and v[0].isdigit() for v in found.values()), found
 
 

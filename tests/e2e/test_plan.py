@@ -130,5 +130,25 @@ def test_errors_are_exit_1(sim, tmp_path):
     assert r.returncode == 1 and "--source" in r.stderr
     r = subprocess.run([BINARY, "plan", "--help"], capture_output=True,
                        text=True)
-    assert r.returncode == 0 and "plan --source" in r.stdout
+    assert r.returncode == 0
+    assert r.stdout.startswith("usage: rhone-controller plan [--source]")
+    assert "--fly-api-url" in r.stdout and "--listen" not in r.stdout
+    assert sim.calls()["mutating"] == 0
+
+
+def test_the_source_may_be_an_argument(sim, tmp_path):
+    (tmp_path / "web.yaml").write_text(THREE)
+    env = dict(os.environ, FLY_API_TOKEN=TOKEN)
+    r = subprocess.run([BINARY, "plan", str(tmp_path), "--fly-api-url",
+                        sim.url], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stdout.splitlines() == plan(sim.url, THREE)[1]
+    r = subprocess.run([BINARY, "plan", str(tmp_path), "--source",
+                        str(tmp_path), "--fly-api-url", sim.url],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 1 and "once" in r.stderr
+    r = subprocess.run([BINARY, "plan", str(tmp_path), str(tmp_path)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 1 and "unexpected argument" in r.stderr
     assert sim.calls()["mutating"] == 0
