@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <ev.h>
 #include <json-c/json.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,14 +198,26 @@ metrics_api_state(struct metrics_api_state *out)
 	*out = met.api;
 }
 
+/* libpq says 150010 for 15.10 (since 10, major times 10000 plus minor). */
+static void
+metrics_libpq_version(char *buf, size_t size)
+{
+	int v = PQlibVersion();
+
+	snprintf(buf, size, "%d.%d", v / 10000, v % 10000);
+}
+
 void
 metrics_lib_versions(char *buf, size_t size)
 {
+	char pq[32];
+
+	metrics_libpq_version(pq, sizeof(pq));
 	snprintf(buf, size, "libev=%d.%d libcurl=%s json-c=%s libyaml=%s "
-		 "libmicrohttpd=%s", ev_version_major(), ev_version_minor(),
-		 curl_version_info(CURLVERSION_NOW)->version,
+		 "libmicrohttpd=%s libpq=%s", ev_version_major(),
+		 ev_version_minor(), curl_version_info(CURLVERSION_NOW)->version,
 		 json_c_version(), yaml_get_version_string(),
-		 MHD_get_version());
+		 MHD_get_version(), pq);
 }
 
 /* --- per-set gauges ---------------------------------------------- */
@@ -337,6 +350,8 @@ put_histo(struct strbuf *sb, const char *name, const char *labels,
 static void
 render_build_info(struct strbuf *sb)
 {
+	char pq[32];
+
 	put_head(sb, "rhone_build_info", "gauge",
 		 "Version and linked library versions; always 1.");
 	sb_puts(sb, "rhone_build_info{");
@@ -348,6 +363,8 @@ render_build_info(struct strbuf *sb)
 	put_label(sb, ",json_c", json_c_version());
 	put_label(sb, ",libyaml", yaml_get_version_string());
 	put_label(sb, ",libmicrohttpd", MHD_get_version());
+	metrics_libpq_version(pq, sizeof(pq));
+	put_label(sb, ",libpq", pq);
 	sb_puts(sb, "} 1\n");
 }
 

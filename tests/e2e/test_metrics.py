@@ -124,7 +124,7 @@ def test_metrics_parse_and_match_flysim_and_status(sim, ctl_factory):
     info = samples(fams, "rhone_build_info")
     assert len(info) == 1 and info[0][1] == 1
     for lib in ("version", "libev", "libcurl", "json_c", "libyaml",
-                "libmicrohttpd"):
+                "libmicrohttpd", "libpq"):
         assert info[0][0][lib], lib
 
 
