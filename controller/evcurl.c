@@ -8,10 +8,6 @@
 
 #include <ev.h>
 
-/* Connections per host. Beyond this curl queues transfers itself; the
- * cap keeps a burst of requests inside the process's descriptor limit,
- * which the database, the status server and file watches share. */
-#define EVCURL_MAX_HOST_CONNECTIONS 256L
 #define EVCURL_MAX_IDLE_CONNECTIONS 32L
 
 /* One watched socket; curl hands it back to us through socketp. */
@@ -183,7 +179,7 @@ evcurl_setup(struct evcurl *ec)
 	bad |= curl_multi_setopt(ec->multi, CURLMOPT_TIMERDATA, ec) !=
 	       CURLM_OK;
 	bad |= curl_multi_setopt(ec->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-				 EVCURL_MAX_HOST_CONNECTIONS) != CURLM_OK;
+				 (long)EVCURL_MAX_HOST_CONNECTIONS) != CURLM_OK;
 	/* Idle connections kept for reuse, each with its buffers: enough
 	 * for a steady stream of calls, not every one a burst opened. */
 	bad |= curl_multi_setopt(ec->multi, CURLMOPT_MAXCONNECTS,

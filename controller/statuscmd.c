@@ -61,15 +61,6 @@ struct sc_run {
 	int waiting_noted;           /* "waiting for NAME" said once */
 };
 
-static double
-sc_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static size_t
 sc_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -641,7 +632,7 @@ sc_one(struct sc_run *r, json_object *item, char *why, size_t size)
 static int
 sc_poll(struct sc_run *r, char *why, size_t size)
 {
-	double left = r->deadline ? r->deadline - sc_clock() : SC_REQUEST_S;
+	double left = r->deadline ? r->deadline - util_monotonic() : SC_REQUEST_S;
 	struct sc_get g;
 	json_object *root = NULL;
 	int v = -1;
@@ -727,8 +718,8 @@ sc_watch(struct sc_run *r)
 			fprintf(stderr, "status: failed: %s\n", why);
 			return STATUSCMD_FAILED;
 		}
-		if (r->deadline && sc_clock() + SC_POLL_S > r->deadline) {
-			sc_sleep(r->deadline - sc_clock());
+		if (r->deadline && util_monotonic() + SC_POLL_S > r->deadline) {
+			sc_sleep(r->deadline - util_monotonic());
 			fprintf(stderr, "status: timed out after %gs: %s\n",
 				r->o->timeout, why);
 			return STATUSCMD_TIMEOUT;
@@ -766,7 +757,7 @@ statuscmd_main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	r.name = npos ? pos[0] : NULL;
-	r.started = sc_clock();
+	r.started = util_monotonic();
 	r.deadline = o.timeout > 0 ? r.started + o.timeout : 0;
 	sc_table_init(&r.sets, sc_set_head, 8);
 	sc_table_init(&r.regions, sc_region_head, 9);

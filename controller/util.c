@@ -98,6 +98,15 @@ util_parse_long(const char *s, long min, long max, long *out)
 }
 
 double
+util_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double
 util_now(void)
 {
 	struct timespec ts;

@@ -7,6 +7,12 @@
 struct ev_loop;
 struct evcurl;
 
+/* Connections open to one host at most. Beyond this curl queues
+ * transfers itself; the cap keeps a burst of requests inside the
+ * process's descriptor limit, which the database, the status server and
+ * file watches share. */
+#define EVCURL_MAX_HOST_CONNECTIONS 256
+
 /* Called on the loop when a transfer ends; the handle has been removed
  * from the multi already and is the caller's again. */
 typedef void (*evcurl_done_fn)(void *arg, CURL *easy, CURLcode result);

@@ -32,6 +32,9 @@ int util_parse_long(const char *s, long min, long max, long *out);
 /* Wall-clock time in seconds since the epoch. */
 double util_now(void);
 
+/* Seconds on a clock that never jumps, for measuring intervals. */
+double util_monotonic(void);
+
 /* Format an epoch time as RFC 3339 UTC ("2026-12-03T16:05:53Z"). */
 void util_rfc3339(double t, char *buf, size_t size);
 

@@ -57,10 +57,28 @@ def test_destroys_take_a_lease_first(sim, ctl_factory):
              what="fra machine removed")
     c.wait_phase("web", "Converged")
     ops = sim.calls()["ops"]
-    assert ops["lease_acquire"]["by_status"].get("201", 0) >= 1
+    # a quick stop leaves most of the lease: no refresh before the destroy
+    assert ops["lease_acquire"]["by_status"] == {"201": 1}
     assert ops["destroy"]["by_status"].get("200", 0) == 1
     assert ops["stop"]["by_status"].get("409", 0) == 0
     assert ops["destroy"]["by_status"].get("409", 0) == 0
+
+
+def test_a_slow_stop_refreshes_the_lease_before_the_destroy(sim,
+                                                            ctl_factory):
+    c = ctl_factory({"web.yaml": SPEC})
+    c.wait_phase("web", "Converged")
+    # half the controller's 30 s lease goes by while the machine stops
+    sim.configure(stop_delay=16)
+    sim.reset_calls()
+    c.write("web.yaml", regionset("web", "web-app",
+                                  "registry.fly.io/web:v1", "iad"))
+    wait_for(lambda: "fra" not in per_region(alive(sim)), timeout=90,
+             what="fra machine removed")
+    c.wait_phase("web", "Converged")
+    ops = sim.calls()["ops"]
+    assert ops["lease_acquire"]["by_status"] == {"201": 2}
+    assert ops["destroy"]["by_status"] == {"200": 1}
 
 
 def test_autostopped_machines_stay_stopped(sim, ctl_factory):
