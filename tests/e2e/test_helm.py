@@ -88,6 +88,15 @@ def test_lint(config):
     assert "0 chart(s) failed" in out.stdout
 
 
+def test_lint_with_the_default_values_says_what_to_set():
+    # a first `helm lint` on the chart as shipped passes, and says which
+    # value the git source still needs, in words rather than schema terms
+    out = helm("lint", "--strict", CHART)
+    assert "0 chart(s) failed" in out.stdout
+    assert "source.git.repo is required: the URL of the git repository" \
+        in out.stdout + out.stderr
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_pod_is_locked_down(config):
     docs = render(config)
