@@ -1,20 +1,17 @@
 /* ctl.c - the controller's setup, its loop and its work queue. */
 #include "controller.h"
 
-#include <curl/curl.h>
 #include <ev.h>
-#include <json-c/json.h>
 #include <malloc.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "flyclient.h"
 #include "httpd.h"
 #include "leader.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgsource.h"
 #include "reconcile.h"
 #include "regionapi.h"
@@ -195,13 +192,10 @@ log_versions(void)
 {
 	/* Quoted, so that JSON logs keep versions as strings ("0.10" is not
 	 * the number 0.1). */
-	log_info("starting", "version=\"%s\" libev=\"%d.%d\" "
-		 "libcurl=\"%s\" json-c=\"%s\" libyaml=\"%s\" "
-		 "libmicrohttpd=\"%s\"", RHONE_VERSION,
-		 ev_version_major(), ev_version_minor(),
-		 curl_version_info(CURLVERSION_NOW)->version,
-		 json_c_version(), yaml_get_version_string(),
-		 MHD_get_version());
+	char libs[256];
+
+	metrics_lib_versions(libs, sizeof(libs), 1);
+	log_info("starting", "version=\"%s\" %s", RHONE_VERSION, libs);
 }
 
 static void

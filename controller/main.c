@@ -76,7 +76,7 @@ cmd_version(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	metrics_lib_versions(libs, sizeof(libs));
+	metrics_lib_versions(libs, sizeof(libs), 0);
 	printf("rhone-controller %s\n%s\n", RHONE_VERSION, libs);
 	return 0;
 }

@@ -208,16 +208,18 @@ metrics_libpq_version(char *buf, size_t size)
 }
 
 void
-metrics_lib_versions(char *buf, size_t size)
+metrics_lib_versions(char *buf, size_t size, int quoted)
 {
+	const char *q = quoted ? "\"" : "";
 	char pq[32];
 
 	metrics_libpq_version(pq, sizeof(pq));
-	snprintf(buf, size, "libev=%d.%d libcurl=%s json-c=%s libyaml=%s "
-		 "libmicrohttpd=%s libpq=%s", ev_version_major(),
-		 ev_version_minor(), curl_version_info(CURLVERSION_NOW)->version,
-		 json_c_version(), yaml_get_version_string(),
-		 MHD_get_version(), pq);
+	snprintf(buf, size, "libev=%s%d.%d%s libcurl=%s%s%s json-c=%s%s%s "
+		 "libyaml=%s%s%s libmicrohttpd=%s%s%s libpq=%s%s%s", q,
+		 ev_version_major(), ev_version_minor(), q, q,
+		 curl_version_info(CURLVERSION_NOW)->version, q, q,
+		 json_c_version(), q, q, yaml_get_version_string(), q, q,
+		 MHD_get_version(), q, q, pq, q);
 }
 
 /* --- per-set gauges ---------------------------------------------- */

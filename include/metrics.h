@@ -57,8 +57,9 @@ void metrics_entry_free(struct entry *e);
 /* The Fly API's last answer. */
 void metrics_api_state(struct metrics_api_state *out);
 
-/* "libev=4.33 libcurl=..." : the linked library versions. */
-void metrics_lib_versions(char *buf, size_t size);
+/* "libev=4.33 libcurl=..." : the linked library versions, each value in
+ * double quotes when quoted (for the log, where JSON keeps them strings). */
+void metrics_lib_versions(char *buf, size_t size, int quoted);
 
 /* Append the whole exposition text. */
 void metrics_render(const struct ctl *c, struct strbuf *sb);

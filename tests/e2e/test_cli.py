@@ -96,6 +96,11 @@ def test_port_in_use_is_one_json_log_line_per_message(tmp_path):
                            timeout=20)
     assert r.returncode == 1
     lines = [json.loads(line) for line in r.stderr.splitlines()]
+    start = lines[0]
+    assert start["event"] == "starting"
+    for lib in ("libev", "libcurl", "json-c", "libyaml", "libmicrohttpd",
+                "libpq"):
+        assert isinstance(start[lib], str) and start[lib][0].isdigit(), lib
     failed = [x for x in lines if x["event"] == "listen_failed"]
     assert len(failed) == 1
     assert failed[0]["listen"] == f"127.0.0.1:{port}"
