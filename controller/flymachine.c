@@ -219,10 +219,11 @@ fm_config(json_object *obj, struct fly_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* Keep one check status. What cannot be kept (no room, not an object)
- * still counts against readiness unless it is known to pass. */
+/* Keep one check status in checks[], which has room for cap. What
+ * cannot be kept (no room, not an object) still counts against
+ * readiness unless it is known to pass. */
 static void
-fm_check(json_object *c, struct fly_machine *m)
+fm_check(json_object *c, struct fly_machine *m, size_t cap)
 {
 	struct fly_check *fc;
 	const char *name, *status;
@@ -236,7 +237,7 @@ fm_check(json_object *c, struct fly_machine *m)
 	if (name != NULL &&
 	    strncmp(name, FM_COMPAT_CHECK, strlen(FM_COMPAT_CHECK)) == 0)
 		return;
-	if (m->nchecks == FLY_CHECKS_MAX) {
+	if ((size_t)m->nchecks == cap) {
 		if (status == NULL || strcmp(status, "passing") != 0)
 			m->checks_dropped_failing++;
 		return;
@@ -250,7 +251,7 @@ static void
 fm_checks(json_object *obj, struct fly_machine *m)
 {
 	json_object *arr;
-	size_t i, n;
+	size_t i, n, cap;
 
 	if (!json_object_object_get_ex(obj, "checks", &arr) || arr == NULL)
 		return;
@@ -258,9 +259,13 @@ fm_checks(json_object *obj, struct fly_machine *m)
 		m->checks_dropped_failing = 1;    /* unreadable: not ready */
 		return;
 	}
+	/* sized to fit: ten thousand machines are kept between lists */
 	n = json_object_array_length(arr);
+	cap = n < FLY_CHECKS_MAX ? n : FLY_CHECKS_MAX;
+	if (cap > 0 && (m->checks = calloc(cap, sizeof(*m->checks))) == NULL)
+		cap = 0;                   /* none kept: each counts as failing */
 	for (i = 0; i < n; i++)
-		fm_check(json_object_array_get_idx(arr, i), m);
+		fm_check(json_object_array_get_idx(arr, i), m, cap);
 }
 
 static int
@@ -274,7 +279,6 @@ fm_machine(json_object *obj, struct fly_machine *m, char *err,
 	}
 	if (fm_id(obj, m->id, err, errlen) < 0)
 		return -1;
-	fm_text(m->name, sizeof(m->name), obj, "name");
 	fm_text(m->state, sizeof(m->state), obj, "state");
 	fm_text(m->region, sizeof(m->region), obj, "region");
 	fm_text(m->version, sizeof(m->version), obj, "version");
@@ -284,7 +288,11 @@ fm_machine(json_object *obj, struct fly_machine *m, char *err,
 	m->created_at = fm_time(obj, "created_at");
 	m->updated_at = fm_time(obj, "updated_at");
 	fm_checks(obj, m);
-	return fm_config(obj, m, err, errlen);
+	if (fm_config(obj, m, err, errlen) < 0) {
+		fly_machine_clear(m);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -366,6 +374,9 @@ fly_machine_clear(struct fly_machine *m)
 {
 	free(m->image);
 	m->image = NULL;
+	free(m->checks);
+	m->checks = NULL;
+	m->nchecks = 0;
 }
 
 void
@@ -403,7 +414,7 @@ fly_machine_ready(const struct fly_machine *m)
 		return 0;
 	if (m->host_status[0] != '\0' && strcmp(m->host_status, "ok") != 0)
 		return 0;
-	for (i = 0; i < m->nchecks && i < FLY_CHECKS_MAX; i++) {
+	for (i = 0; i < m->nchecks; i++) {
 		if (strcmp(m->checks[i].status, "passing") != 0)
 			return 0;
 	}

@@ -18,7 +18,6 @@ struct fly_check {
  * ignored, missing ones left empty. */
 struct fly_machine {
 	char id[FLY_ID_MAX];
-	char name[64];
 	char state[16];
 	char region[8];
 	char version[FLY_ID_MAX];         /* instance_id when version is absent */
@@ -31,7 +30,8 @@ struct fly_machine {
 	double created_at;                /* epoch seconds, 0 if unknown */
 	double updated_at;
 	int nchecks;
-	struct fly_check checks[FLY_CHECKS_MAX];
+	struct fly_check *checks;         /* nchecks of them, up to
+					     FLY_CHECKS_MAX; owned */
 	int checks_dropped_failing;       /* checks not kept in checks[]
 					     (past FLY_CHECKS_MAX or
 					     unreadable) that are not

@@ -62,6 +62,10 @@ make_set(struct regionset *rs, int s, int version)
 	}
 }
 
+/* What every machine's one check says (not freed: world_free frees the
+ * machine array only). */
+static struct fly_check passing = { "health", "passing" };
+
 /* A healthy machine of set s in region r, created an hour ago. */
 static void
 make_machine(struct fly_machine *m, const struct regionset *rs, int s,
@@ -80,9 +84,7 @@ make_machine(struct fly_machine *m, const struct regionset *rs, int s,
 	m->created_at = NOW - 3600;
 	m->updated_at = m->created_at;
 	m->nchecks = 1;
-	snprintf(m->checks[0].name, sizeof(m->checks[0].name), "health");
-	snprintf(m->checks[0].status, sizeof(m->checks[0].status),
-		 "passing");
+	m->checks = &passing;
 }
 
 static int

@@ -68,7 +68,6 @@ test_create_response(void **state)
 	assert_int_equal(fly_parse_machine(create_resp, strlen(create_resp),
 					   &m, err, sizeof(err)), 0);
 	assert_string_equal(m.id, "1857156b526dd8");
-	assert_string_equal(m.name, "aged-thunder-7371");
 	assert_string_equal(m.state, "created");
 	assert_string_equal(m.region, "ord");
 	assert_string_equal(m.version, "01HEPA330HZ37A78TK080NAK1M");
@@ -336,6 +335,7 @@ test_lengths(void **state)
 		"{\"id\":\"0123456789abcdef0123456789abcde\","
 		"\"name\":\"a-very-long-machine-name-that-goes-on-and-on-and-"
 		"on-beyond-sixty-four-bytes\","
+		"\"state\":\"a-state-longer-than-sixteen-bytes\","
 		"\"region\":\"\\u00e9\\u00e9\\u00e9\\u00e9\","
 		"\"config\":{\"metadata\":{"
 		"\"rhone_managed_by\":\"rhone-controller-but-much-longer-x\","
@@ -349,7 +349,7 @@ test_lengths(void **state)
 	assert_int_equal(fly_parse_machine(body, strlen(body), &m, err,
 					   sizeof(err)), 0);
 	assert_int_equal(strlen(m.id), FLY_ID_MAX - 1);
-	assert_int_equal(strlen(m.name), sizeof(m.name) - 1);
+	assert_int_equal(strlen(m.state), sizeof(m.state) - 1);
 	/* four two-byte characters in 7 bytes: three fit, no half one */
 	assert_string_equal(m.region, "\xc3\xa9\xc3\xa9\xc3\xa9");
 	/* identity fields that do not fit are dropped, never cut */

@@ -940,6 +940,8 @@ fill_machine(struct fly_machine *m, const struct mdesc *d)
 	m->created_at = d->age > 0 ? NOW - d->age : 0;
 	m->updated_at = m->created_at;
 	if (d->check != NULL) {
+		m->checks = calloc(1, sizeof(*m->checks));
+		assert_non_null(m->checks);
 		m->nchecks = 1;
 		snprintf(m->checks[0].name, sizeof(m->checks[0].name),
 			 "health");
@@ -1359,6 +1361,8 @@ test_many_machines(void **state)
 	assert_int_equal(p.regions[0].outdated, 4);
 	assert_int_equal(p.regions[0].updated, 0);
 	plan_free(&p);
+	for (k = 0; k < in.nmachines; k++)
+		fly_machine_clear(&ms[k]);
 }
 
 /* Either side of the planner's stack scratch (64 machines): one region
