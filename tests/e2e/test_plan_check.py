@@ -247,4 +247,8 @@ def test_help_says_source_takes_a_url():
     assert r.returncode == 0
     assert "folder of RegionSet YAML files (read recursively), or a " \
         "postgres:// URL" in r.stdout + r.stderr
-    assert "plan --source DIR|URL" in r.stdout + r.stderr
+    r = subprocess.run([BINARY, "plan", "--help"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0
+    assert "plan [--source] DIR|URL" in r.stdout
+    assert "postgres:// URL" in r.stdout
