@@ -69,13 +69,31 @@ cmd_run(int argc, char **argv)
 	return rc;
 }
 
+/* For a command that takes no argument: -1 to go on when none came;
+ * else the exit code after its usage (on stdout for --help, else on
+ * stderr as an error). */
+static int
+no_arguments(int argc, char **argv, const char *usage)
+{
+	int help;
+
+	if (argc == 0)
+		return -1;
+	help = strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0;
+	fprintf(help ? stdout : stderr, "%s", usage);
+	return help ? 0 : 2;
+}
+
 static int
 cmd_version(int argc, char **argv)
 {
 	char libs[256];
+	int rc = no_arguments(argc, argv, "usage: rhone-controller version "
+			      "| --version\nPrint the version and the linked "
+			      "library versions.\n");
 
-	(void)argc;
-	(void)argv;
+	if (rc >= 0)
+		return rc;
 	metrics_lib_versions(libs, sizeof(libs), 0);
 	printf("rhone-controller %s\n%s\n", RHONE_VERSION, libs);
 	return 0;
@@ -86,13 +104,11 @@ static int
 cmd_regions(int argc, char **argv)
 {
 	size_t i;
+	int rc = no_arguments(argc, argv, "usage: rhone-controller regions\n"
+			      "Print the Fly region catalog.\n");
 
-	if (argc > 0) {
-		fprintf(strcmp(argv[0], "--help") == 0 ? stdout : stderr,
-			"usage: rhone-controller regions\n"
-			"Print the Fly region catalog.\n");
-		return strcmp(argv[0], "--help") == 0 ? 0 : 2;
-	}
+	if (rc >= 0)
+		return rc;
 	printf("%-4s %-20s %-16s %-14s %-13s %9s %10s\n", "CODE", "NAME",
 	       "CITY", "COUNTRY", "CONTINENT", "LATITUDE", "LONGITUDE");
 	for (i = 0; i < region_count(); i++) {
@@ -107,8 +123,12 @@ cmd_regions(int argc, char **argv)
 static int
 cmd_options_markdown(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int rc = no_arguments(argc, argv, "usage: rhone-controller "
+			      "options-markdown\nPrint the option table as the "
+			      "README's Markdown table.\n");
+
+	if (rc >= 0)
+		return rc;
 	options_markdown(stdout);
 	return 0;
 }
@@ -116,8 +136,12 @@ cmd_options_markdown(int argc, char **argv)
 static int
 cmd_options_man(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int rc = no_arguments(argc, argv, "usage: rhone-controller "
+			      "options-man\nPrint the option table as the man "
+			      "page's OPTIONS paragraphs.\n");
+
+	if (rc >= 0)
+		return rc;
 	options_man(stdout);
 	return 0;
 }

@@ -93,8 +93,8 @@ static const struct opt_cmd {
 	  "change, 2 when something would, 1 on error" },
 	{ "status", C_STATUS, "status [NAME] [options]\n  print a running "
 	  "controller's RegionSets; with --watch, follow them and exit\n  "
-	  "0 when converged, 1 when degraded or failed, 3 on timeout, 4 when "
-	  "the\n  controller does not answer" },
+	  "0 when converged, 1 when degraded or failed, 2 on a usage error, 3 "
+	  "on\n  timeout, 4 when the controller does not answer" },
 	{ "migrate", C_MIGRATE, "migrate --source postgres://...\n  apply "
 	  "the schema migrations that are missing, in one transaction" },
 };
@@ -289,8 +289,16 @@ options_parse_cmd(struct options *o, const char *cmd, int argc,
 		eq = strchr(a, '=');
 		r = opt_find(a, eq ? (size_t)(eq - a) : strlen(a));
 		if (r == NULL || !(r->cmds & c->bit)) {
-			fprintf(err, "unknown option --%s for %s (see "
-				"--help)\n", a, cmd);
+			/* the name only: a value may be a secret */
+			fprintf(err, "unknown option --%.*s for %s (see "
+				"--help)\n", (int)(eq ? eq - a : (long)strlen(a)),
+				a, cmd);
+			if (strncmp(a, "fly-api-token", 13) == 0 &&
+			    (a[13] == '\0' || a[13] == '='))
+				fprintf(err, "the token comes from "
+					"$FLY_API_TOKEN or --fly-api-token-file, "
+					"never from a flag (it would show in "
+					"ps)\n");
 			return -1;
 		}
 		if (r->type == OPT_BOOL && eq == NULL) {
@@ -352,7 +360,7 @@ options_usage(FILE *out)
 		"       rhone-controller token create|list|revoke --source "
 		"URL ...\n"
 		"       rhone-controller regions\n"
-		"       rhone-controller version\n\noptions (flag, "
+		"       rhone-controller version | --version\n\noptions (flag, "
 		"environment, default; \"status:\" marks the status "
 		"command's; `rhone-controller COMMAND --help` lists a "
 		"command's own):\n");

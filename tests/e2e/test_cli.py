@@ -55,6 +55,26 @@ def test_each_command_helps_with_its_own_options():
     assert r.returncode == 2 and "for migrate" in r.stderr
 
 
+def test_commands_without_options_help_too():
+    for cmd in ("version", "regions", "options-man", "options-markdown"):
+        r = run(cmd, "--help")
+        assert r.returncode == 0, cmd
+        assert r.stdout.startswith(f"usage: rhone-controller {cmd}"), cmd
+        r = run(cmd, "extra")
+        assert r.returncode == 2 and r.stdout == "", cmd
+
+
+def test_a_token_flag_is_refused_with_where_the_token_goes():
+    r = run("run", "--fly-api-token", "secret-xyz")
+    assert r.returncode == 2
+    assert "unknown option --fly-api-token for run" in r.stderr
+    assert "$FLY_API_TOKEN or --fly-api-token-file" in r.stderr
+    assert "secret-xyz" not in r.stderr
+    r = run("run", "--fly-api-token=secret-xyz")
+    assert r.returncode == 2 and "--fly-api-token for run" in r.stderr
+    assert "secret-xyz" not in r.stderr
+
+
 def test_no_command_is_a_usage_error():
     out = run()
     assert out.returncode == 2
