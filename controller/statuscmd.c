@@ -363,6 +363,8 @@ static void
 sc_region_row(json_object *g, struct sc_row *row)
 {
 	json_object *primary = sc_obj(g, "primary");
+	const char *reason = sc_str(g, "reason"), *msg = sc_str(g, "message");
+	size_t n = strlen(reason);
 
 	sc_cell(row->cell[0], sc_str(g, "region"));
 	sc_cell(row->cell[1], primary && json_object_get_boolean(primary) ?
@@ -372,8 +374,11 @@ sc_region_row(json_object *g, struct sc_row *row)
 	snprintf(row->cell[4], SC_CELL, "%ld", sc_long(g, "ready"));
 	snprintf(row->cell[5], SC_CELL, "%ld", sc_long(g, "updated"));
 	snprintf(row->cell[6], SC_CELL, "%ld", sc_long(g, "outdated"));
-	sc_cell(row->cell[7], sc_str(g, "reason"));
-	sc_cell(row->cell[8], sc_str(g, "message"));
+	/* "PlanRequired: ..." under REASON PlanRequired says it twice */
+	if (n > 0 && strncmp(msg, reason, n) == 0 && msg[n] == ':')
+		msg += n + 1 + (msg[n + 1] == ' ');
+	sc_cell(row->cell[7], reason);
+	sc_cell(row->cell[8], msg);
 }
 
 static void

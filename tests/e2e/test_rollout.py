@@ -3,9 +3,10 @@
 The real controller against flysim. Deadlines are generous and no test
 asserts how long something took: the machine running them is shared.
 """
+import subprocess
 import time
 
-from rhone import alive, per_region, region_status, regionset, wait_for
+from rhone import BINARY, alive, per_region, region_status, regionset, wait_for
 
 OWNER = "alice@example.com"
 
@@ -29,6 +30,13 @@ def test_lease_held_by_someone_else_is_respected(sim, ctl_factory):
                     timeout=60, what="fra reports LeaseHeld")
     assert OWNER in held["message"], held
     assert old["id"] in held["message"], held
+    # the status command says the reason once, under REASON
+    r = subprocess.run([BINARY, "status", "web", "--server", c.url],
+                       capture_output=True, text=True, timeout=30)
+    row = [line for line in r.stdout.splitlines()
+           if line.startswith("fra ")]
+    assert len(row) == 1 and "LeaseHeld" in row[0], r.stdout
+    assert row[0].count("LeaseHeld") == 1 and OWNER in row[0], row[0]
     assert sim.machine(old["id"])["state"] == "started", "lease stolen"
     wait_for(lambda: region_status(c, "iad")["phase"] == "Converged",
              timeout=60, what="iad rolled out beside the held region")
