@@ -593,8 +593,8 @@ yaml_load_finish(struct yaml_load *out)
 	 * a wish to delete every app: never read it as zero sets. */
 	if (!out->source_failed && !yaml_saw_sets(out)) {
 		out->source_failed = 1;
-		yaml_err(out, NULL, "the source holds no RegionSet; keeping "
-			 "the last good state");
+		yaml_err(out, NULL, "no RegionSet found in the source; an "
+			 "empty source is refused, never read as zero apps");
 	}
 }
 

@@ -46,12 +46,32 @@ test_one_line(void **state)
 static void
 test_url_ok(void **state)
 {
+	FILE *log = tmpfile();
+	char got[1024];
+	size_t n;
+	int saved = dup(STDERR_FILENO);
+
 	(void)state;
+	assert_non_null(log);
+	assert_true(saved >= 0);
+	/* the log goes to a file here, to be read back (and not to look
+	 * like a failure among the test output) */
+	fflush(stderr);
+	assert_true(dup2(fileno(log), STDERR_FILENO) >= 0);
 	log_setup(LOG_FORMAT_TEXT, LOG_ERROR);
 	assert_true(pgconn_url_ok("postgres://u:pw@db:5432/rhone", "t"));
 	assert_true(pgconn_url_ok("postgresql:///rhone?host=/tmp", "t"));
-	assert_false(pgconn_url_ok("postgres://db/x?sslmode", "t"));
+	assert_false(pgconn_url_ok("postgres://s3cret@db/x?sslmode", "t"));
 	assert_false(pgconn_url_ok("postgres://db/x?nosuchoption=1", "t"));
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(log);
+	n = fread(got, 1, sizeof(got) - 1, log);
+	got[n] = '\0';
+	fclose(log);
+	assert_non_null(strstr(got, "not a valid postgres:// URL"));
+	assert_null(strstr(got, "s3cret"));
 }
 
 int

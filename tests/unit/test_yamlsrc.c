@@ -1088,8 +1088,9 @@ test_folder_empty(void **state)
 	assert_int_equal(ld.source_failed, 1);
 	assert_int_equal(ld.nsets, 0);
 	assert_int_equal(ld.errors.n, 1);
-	assert_string_equal(err_text(&ld, 0), "the source holds no "
-			    "RegionSet; keeping the last good state");
+	assert_string_equal(err_text(&ld, 0), "no RegionSet found in the "
+			    "source; an empty source is refused, never read as "
+			    "zero apps");
 	yaml_load_free(&ld);
 
 	/* Files with no documents are no better. */
