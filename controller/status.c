@@ -55,7 +55,23 @@ cond_set(struct entry *e, int which, int st, const char *reason,
 		c->last_transition = util_now();
 	c->status = st;
 	util_strlcpy(c->reason, reason, sizeof(c->reason));
-	util_strlcpy(c->message, msg, sizeof(c->message));
+	if (strcmp(c->message ? c->message : "", msg) == 0)
+		return;
+	free(c->message);
+	/* up to 255 bytes, as when this was a fixed field; an allocation
+	 * that fails leaves the condition without its message */
+	c->message = msg[0] ? strndup(msg, STATUS_COND_MESSAGE_MAX) : NULL;
+}
+
+void
+status_conditions_free(struct entry *e)
+{
+	int i;
+
+	for (i = 0; i < COND_COUNT; i++) {
+		free(e->cond[i].message);
+		e->cond[i].message = NULL;
+	}
 }
 
 /* Regions the spec in force holds (the plan check), with why. */
@@ -410,7 +426,7 @@ render_conditions(struct strbuf *sb, const struct entry *e)
 			  c->status ? "True" : "False");
 		sb_json_string(sb, c->reason);
 		sb_puts(sb, ",\"message\":");
-		sb_json_string(sb, c->message);
+		sb_json_string(sb, c->message ? c->message : "");
 		sb_printf(sb, ",\"lastTransitionTime\":\"%s\"}", ts);
 	}
 	sb_puts(sb, "]");

@@ -55,6 +55,7 @@ entry_free(struct ctl *c, struct entry *e)
 	reconcile_abandon(e);
 	metrics_entry_free(e);
 	events_free(e);
+	status_conditions_free(e);
 	rs_free(e->rs);
 	free(e->invalid);
 	free(e->status_json);

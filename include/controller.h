@@ -26,7 +26,7 @@ struct condition {
 	const char *type;
 	int status;                  /* 1 True, 0 False */
 	char reason[32];
-	char message[256];
+	char *message;               /* NULL when empty (most are) */
 	double last_transition;
 };
 

@@ -8,8 +8,14 @@
 #include "plan.h"
 #include "util.h"
 
+/* The longest condition message kept, in bytes. */
+#define STATUS_COND_MESSAGE_MAX 255
+
 /* Set up the conditions of a new entry. */
 void status_init_entry(struct entry *e);
+
+/* Free what the entry's conditions hold (before the entry goes). */
+void status_conditions_free(struct entry *e);
 
 /* Record what a reconcile observed and planned, then rebuild the
  * entry's JSON. Logs phase transitions. */
