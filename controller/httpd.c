@@ -304,7 +304,7 @@ parse_listen(const char *listen, struct sockaddr_in *sa)
 	return 0;
 }
 
-/* libmicrohttpd's own messages ("Failed to bind to port 0: Address
+/* libmicrohttpd's own messages ("Failed to bind to port 9090: Address
  * already in use") become log lines like every other, one per message. */
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -335,8 +335,11 @@ httpd_start(struct ctl *c, const char *listen)
 	if (h == NULL)
 		return NULL;
 	h->ctl = c;
+	/* the port argument is used only in libmicrohttpd's messages when
+	 * the address is given whole, so that they name the right one */
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-		MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, h,
+		MHD_ALLOW_SUSPEND_RESUME, ntohs(sa.sin_port), NULL, NULL,
+		on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

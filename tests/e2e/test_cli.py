@@ -125,6 +125,10 @@ def test_port_in_use_is_one_json_log_line_per_message(tmp_path):
     assert len(failed) == 1
     assert failed[0]["listen"] == f"127.0.0.1:{port}"
     assert "in use" in failed[0]["error"]
+    # libmicrohttpd's own line names the port asked for, not "port 0"
+    said = [x["error"] for x in lines if x["event"] == "httpd_error"]
+    assert any("bind" in e for e in said), said
+    assert all(f"port {port}" in e for e in said if "bind" in e), said
 
 
 def test_token_file_content_never_printed(tmp_path):
