@@ -198,28 +198,53 @@ metrics_api_state(struct metrics_api_state *out)
 	*out = met.api;
 }
 
-/* libpq says 150010 for 15.10 (since 10, major times 10000 plus minor). */
-static void
-metrics_libpq_version(char *buf, size_t size)
-{
-	int v = PQlibVersion();
+/* The linked libraries, in the order every listing uses: the name
+ * said in logs and --version, the Prometheus label (no '-') and the
+ * version. */
+struct lib_version {
+	const char *name, *label;
+	char version[32];
+};
 
-	snprintf(buf, size, "%d.%d", v / 10000, v % 10000);
+#define NLIBS 6
+
+static void
+lib_versions(struct lib_version v[NLIBS])
+{
+	int pq = PQlibVersion();   /* 150010 for 15.10 (since 10) */
+
+	v[0] = (struct lib_version){ "libev", "libev", "" };
+	snprintf(v[0].version, sizeof(v[0].version), "%d.%d",
+		 ev_version_major(), ev_version_minor());
+	v[1] = (struct lib_version){ "libcurl", "libcurl", "" };
+	util_strlcpy(v[1].version, curl_version_info(CURLVERSION_NOW)->version,
+		     sizeof(v[1].version));
+	v[2] = (struct lib_version){ "json-c", "json_c", "" };
+	util_strlcpy(v[2].version, json_c_version(), sizeof(v[2].version));
+	v[3] = (struct lib_version){ "libyaml", "libyaml", "" };
+	util_strlcpy(v[3].version, yaml_get_version_string(),
+		     sizeof(v[3].version));
+	v[4] = (struct lib_version){ "libmicrohttpd", "libmicrohttpd", "" };
+	util_strlcpy(v[4].version, MHD_get_version(), sizeof(v[4].version));
+	v[5] = (struct lib_version){ "libpq", "libpq", "" };
+	snprintf(v[5].version, sizeof(v[5].version), "%d.%d", pq / 10000,
+		 pq % 10000);
 }
 
 void
 metrics_lib_versions(char *buf, size_t size, int quoted)
 {
 	const char *q = quoted ? "\"" : "";
-	char pq[32];
+	struct lib_version v[NLIBS];
+	size_t used = 0;
+	int i;
 
-	metrics_libpq_version(pq, sizeof(pq));
-	snprintf(buf, size, "libev=%s%d.%d%s libcurl=%s%s%s json-c=%s%s%s "
-		 "libyaml=%s%s%s libmicrohttpd=%s%s%s libpq=%s%s%s", q,
-		 ev_version_major(), ev_version_minor(), q, q,
-		 curl_version_info(CURLVERSION_NOW)->version, q, q,
-		 json_c_version(), q, q, yaml_get_version_string(), q, q,
-		 MHD_get_version(), q, q, pq, q);
+	lib_versions(v);
+	buf[0] = '\0';
+	for (i = 0; i < NLIBS && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s=%s%s%s",
+					 i ? " " : "", v[i].name, q,
+					 v[i].version, q);
 }
 
 /* --- per-set gauges ---------------------------------------------- */
@@ -352,21 +377,18 @@ put_histo(struct strbuf *sb, const char *name, const char *labels,
 static void
 render_build_info(struct strbuf *sb)
 {
-	char pq[32];
+	struct lib_version v[NLIBS];
+	int i;
 
+	lib_versions(v);
 	put_head(sb, "rhone_build_info", "gauge",
 		 "Version and linked library versions; always 1.");
 	sb_puts(sb, "rhone_build_info{");
 	put_label(sb, "version", RHONE_VERSION);
-	sb_printf(sb, ",libev=\"%d.%d\",", ev_version_major(),
-		  ev_version_minor());
-	put_label(sb, "libcurl",
-		  curl_version_info(CURLVERSION_NOW)->version);
-	put_label(sb, ",json_c", json_c_version());
-	put_label(sb, ",libyaml", yaml_get_version_string());
-	put_label(sb, ",libmicrohttpd", MHD_get_version());
-	metrics_libpq_version(pq, sizeof(pq));
-	put_label(sb, ",libpq", pq);
+	for (i = 0; i < NLIBS; i++) {
+		sb_puts(sb, ",");
+		put_label(sb, v[i].label, v[i].version);
+	}
 	sb_puts(sb, "} 1\n");
 }
 
